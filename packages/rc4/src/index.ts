@@ -1,0 +1,1 @@
+export { rc4 } from './rc4';
