@@ -1,1 +1,2 @@
-export { rc4 } from './rc4';
+export type { RC4Options, RC4Stream } from './rc4';
+export { createRC4, createRC4TransformStream, rc4 } from './rc4';
