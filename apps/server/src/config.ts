@@ -1,0 +1,194 @@
+/**
+ * arctalk-server configuration: defaults, limits and the parsers that turn flag and
+ * environment values into validated numbers. Every value a deployer might want to
+ * change is here, with its flag, its environment variable and its bounds, so that
+ * the CLI, the README and the tests agree on one table.
+ *
+ * @module
+ */
+import { isIP } from 'node:net';
+
+/** The TCP port arctalk-server listens on when none is given (`--port`, `ARCTALK_PORT`). */
+export const DEFAULT_PORT = 5518;
+
+/** The address arctalk-server listens on when none is given (`--host`, `ARCTALK_HOST`). */
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** pino log levels accepted by `--log-level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything the relay needs to run; {@link DEFAULT_CONFIG} holds the defaults. */
+export interface ServerConfig {
+  /** Address to listen on: an IPv4/IPv6 literal or a host name. */
+  host: string;
+  /** TCP port; 0 asks the OS for a free one. */
+  port: number;
+  /** Cap on a frame's `length` field (type + body), in bytes. A larger frame is refused. */
+  maxFrameLength: number;
+  /** Cap on open connections, all addresses together. */
+  maxConnections: number;
+  /** Cap on open connections from one remote address. */
+  maxConnectionsPerAddress: number;
+  /** Milliseconds a new connection has to send a valid HELLO. */
+  handshakeTimeout: number;
+  /** Milliseconds without a byte in either direction before a connection is closed; 0 = never. */
+  idleTimeout: number;
+  /** Milliseconds a closing connection gets to flush its last frames before it is destroyed. */
+  closeTimeout: number;
+  /** pino level for the structured log on stderr. */
+  logLevel: LogLevel;
+}
+
+/** The defaults, as documented in the README and `--help`. */
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  host: DEFAULT_HOST,
+  port: DEFAULT_PORT,
+  maxFrameLength: 65536,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 64,
+  handshakeTimeout: 10_000,
+  idleTimeout: 600_000,
+  closeTimeout: 5_000,
+  logLevel: 'info',
+});
+
+/** Bounds enforced on numeric settings (inclusive). */
+export const LIMITS = Object.freeze({
+  port: { min: 0, max: 65_535 },
+  // A HELLO and an ffdhe8192 KEX must fit; beyond 16 MiB a single frame is a memory risk.
+  maxFrameLength: { min: 4_096, max: 16 * 1024 * 1024 },
+  maxConnections: { min: 1, max: 1_000_000 },
+  maxConnectionsPerAddress: { min: 1, max: 1_000_000 },
+  handshakeTimeout: { min: 1, max: 3_600_000 },
+  idleTimeout: { min: 0, max: 2_147_483_647 },
+  closeTimeout: { min: 1, max: 600_000 },
+});
+
+/** A value that failed validation; its message names the setting and the accepted range. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const INTEGER = /^\d+$/;
+
+function checkRange(name: string, value: number, unit: string): number {
+  const range = LIMITS[name as keyof typeof LIMITS];
+  if (!range) return value;
+  if (value < range.min || value > range.max) {
+    throw new ConfigError(`"${name}" expected ${range.min}..${range.max}${unit}, got ${value}${unit}`);
+  }
+  return value;
+}
+
+/**
+ * Parses a whole, non-negative decimal number and checks it against {@link LIMITS}.
+ *
+ * @param name - the setting's name, used in the error message
+ * @param text - the raw flag or environment value
+ * @returns the number
+ * @throws {ConfigError} when `text` is not a decimal integer or is out of range
+ * @example
+ * parseInteger('port', '5518'); // 5518
+ */
+export function parseInteger(name: string, text: string): number {
+  const trimmed = text.trim();
+  if (!INTEGER.test(trimmed))
+    throw new ConfigError(`"${name}" expected a whole number, got ${JSON.stringify(text)}`);
+  return checkRange(name, Number(trimmed), '');
+}
+
+const DURATION = /^(\d+)\s*(ms|s|m|h)?$/;
+const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration: milliseconds as a bare number, or with a unit `ms`, `s`, `m`, `h`.
+ *
+ * @param name - the setting's name, used in the error message
+ * @param text - e.g. `"10000"`, `"10s"`, `"500ms"`, `"10m"`
+ * @returns milliseconds
+ * @throws {ConfigError} when `text` is not a duration or is out of range
+ * @example
+ * parseDuration('idleTimeout', '10m'); // 600000
+ */
+export function parseDuration(name: string, text: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) {
+    throw new ConfigError(`"${name}" expected a duration like 500ms, 10s or 5m, got ${JSON.stringify(text)}`);
+  }
+  const ms = Number(match[1]) * (DURATION_UNIT[match[2] ?? 'ms'] ?? 1);
+  return checkRange(name, ms, ' ms');
+}
+
+const SIZE = /^(\d+)\s*(b|k|kib|m|mib)?$/i;
+const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, kib: 1024, m: 1024 * 1024, mib: 1024 * 1024 };
+
+/**
+ * Parses a byte size: a bare number of bytes, or with a unit `KiB` / `MiB` (`k` / `m`).
+ *
+ * @param name - the setting's name, used in the error message
+ * @param text - e.g. `"65536"`, `"64KiB"`, `"1m"`
+ * @returns bytes
+ * @throws {ConfigError} when `text` is not a size or is out of range
+ * @example
+ * parseSize('maxFrameLength', '64KiB'); // 65536
+ */
+export function parseSize(name: string, text: string): number {
+  const match = SIZE.exec(text.trim());
+  if (!match)
+    throw new ConfigError(`"${name}" expected a size like 65536 or 64KiB, got ${JSON.stringify(text)}`);
+  const bytes = Number(match[1]) * (SIZE_UNIT[(match[2] ?? 'b').toLowerCase()] ?? 1);
+  return checkRange(name, bytes, ' bytes');
+}
+
+// RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens.
+const HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/**
+ * Validates a listen address: an IPv4 or IPv6 literal (brackets allowed) or a host name.
+ *
+ * @param text - e.g. `"127.0.0.1"`, `"::"`, `"[::1]"`, `"localhost"`
+ * @returns the address without brackets
+ * @throws {ConfigError} when `text` is neither an IP literal nor a valid host name
+ * @example
+ * parseHost('[::1]'); // '::1'
+ */
+export function parseHost(text: string): string {
+  const trimmed = text.trim();
+  const unbracketed = trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed;
+  if (isIP(unbracketed) !== 0) return unbracketed;
+  if (unbracketed === trimmed && HOSTNAME.test(trimmed)) return trimmed;
+  throw new ConfigError(`"host" expected an IP address or a host name, got ${JSON.stringify(text)}`);
+}
+
+/**
+ * Validates a log level against {@link LOG_LEVELS}.
+ *
+ * @param text - e.g. `"info"`
+ * @returns the level
+ * @throws {ConfigError} when `text` is not a pino level
+ * @example
+ * parseLogLevel('debug'); // 'debug'
+ */
+export function parseLogLevel(text: string): LogLevel {
+  const level = text.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+  throw new ConfigError(`"logLevel" expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
+}
+
+/**
+ * Formats `host:port` the way it is printed in `listening on HOST:PORT`, with IPv6
+ * literals in brackets.
+ *
+ * @param host - the bound address
+ * @param port - the bound port
+ * @returns e.g. `"127.0.0.1:5518"` or `"[::1]:5518"`
+ * @example
+ * formatAddress('::1', 5518); // '[::1]:5518'
+ */
+export function formatAddress(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
