@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './frame';
+export * from './relay';

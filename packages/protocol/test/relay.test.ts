@@ -1,0 +1,324 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeError,
+  decodePaired,
+  ErrorCode,
+  encodeFrame,
+  encodeHello,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  isClientToClientType,
+  LocalProtocolError,
+  Relay,
+  type RelayAction,
+} from '../src/index';
+
+const hello = (room: string, name: string, version?: number) =>
+  encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room, name, ...(version ? { version } : {}) }) });
+const frame = (type: number, body: number[] | Uint8Array = []) =>
+  encodeFrame({ type, body: body instanceof Uint8Array ? body : new Uint8Array(body) });
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Decodes what each connection was sent; records closes. */
+function collect(actions: RelayAction[]) {
+  const sent = new Map<string, Uint8Array[]>();
+  const closed: string[] = [];
+  for (const a of actions) {
+    if (a.type === 'send') sent.set(a.connId, [...(sent.get(a.connId) ?? []), a.bytes]);
+    else if (a.type === 'close') closed.push(a.connId);
+  }
+  const frames = (id: string): Frame[] =>
+    new FrameDecoder({ acceptType: () => true }).push(concat(sent.get(id) ?? []));
+  return { sent, closed, frames, bytes: (id: string) => concat(sent.get(id) ?? []) };
+}
+const errorOf = (actions: RelayAction[], id: string) => {
+  const f = collect(actions).frames(id).at(-1);
+  expect(f?.type).toBe(FrameType.ERROR);
+  return decodeError(f!.body).code;
+};
+
+function pair(relay: Relay, room = 'r', a = 'a', b = 'b') {
+  relay.open(a);
+  relay.open(b);
+  const w = collect(relay.receive(a, hello(room, `${a}-name`)));
+  expect(w.frames(a).map((f) => f.type)).toEqual([FrameType.WAITING]);
+  return relay.receive(b, hello(room, `${b}-name`));
+}
+
+describe('Relay pairing', () => {
+  it('pairs the second client with the first: the one that waited is the initiator', () => {
+    const relay = new Relay();
+    const actions = pair(relay);
+    const c = collect(actions);
+    expect(decodePaired(c.frames('a')[0]!.body)).toEqual({ role: 'initiator', peerName: 'b-name' });
+    expect(decodePaired(c.frames('b')[0]!.body)).toEqual({ role: 'responder', peerName: 'a-name' });
+    expect(actions).toContainEqual({ type: 'log', event: 'paired', connId: 'a', peerId: 'b', room: 'r' });
+    expect(relay.isPaired('a') && relay.isPaired('b')).toBe(true);
+    expect(relay.connections).toBe(2);
+  });
+
+  it('refuses a third client in the room with ROOM_FULL and keeps rooms apart', () => {
+    const relay = new Relay();
+    pair(relay, 'x', 'a', 'b');
+    relay.open('c');
+    const third = relay.receive('c', hello('x', 'carol'));
+    expect(errorOf(third, 'c')).toBe(ErrorCode.ROOM_FULL);
+    expect(collect(third).closed).toEqual(['c']);
+    expect(relay.connections).toBe(2);
+    // another room pairs independently, and traffic does not cross
+    pair(relay, 'y', 'd', 'e');
+    const fromA = relay.receive('a', frame(0x13, [1, 2, 3]));
+    expect([...collect(fromA).sent.keys()]).toEqual(['b']);
+    const fromD = relay.receive('d', frame(0x13, [4]));
+    expect([...collect(fromD).sent.keys()]).toEqual(['e']);
+  });
+
+  it('an empty room name joins the default room', () => {
+    const relay = new Relay({ defaultRoom: 'main' });
+    relay.open('a');
+    relay.open('b');
+    expect(relay.receive('a', hello('', 'a'))).toContainEqual({
+      type: 'log',
+      event: 'hello',
+      connId: 'a',
+      room: 'main',
+    });
+    const actions = relay.receive('b', hello('main', 'b'));
+    expect(collect(actions).frames('a')[0]!.type).toBe(FrameType.PAIRED);
+    expect(() => new Relay({ defaultRoom: '' })).toThrow(LocalProtocolError);
+  });
+
+  it('a closed waiting client frees its room', () => {
+    const relay = new Relay();
+    relay.open('a');
+    relay.receive('a', hello('r', 'a'));
+    relay.close('a');
+    relay.open('b');
+    expect(collect(relay.receive('b', hello('r', 'b'))).frames('b')[0]!.type).toBe(FrameType.WAITING);
+  });
+});
+
+describe('Relay forwarding', () => {
+  it('forwards client-to-client frames byte for byte, a run of whole frames as one view', () => {
+    const relay = new Relay();
+    pair(relay);
+    const chunk = concat([frame(0x10, [1]), frame(0x13, new Uint8Array(100).fill(9)), frame(0x1f, [])]);
+    const actions = relay.receive('a', chunk);
+    expect(actions).toHaveLength(1);
+    const send = actions[0] as Extract<RelayAction, { type: 'send' }>;
+    expect(send.connId).toBe('b');
+    expect(send.bytes.buffer).toBe(chunk.buffer); // no copy
+    expect(hex(send.bytes)).toBe(hex(chunk));
+  });
+
+  it('reassembles frames split across chunks and forwards only whole frames', () => {
+    const relay = new Relay();
+    pair(relay);
+    const f1 = frame(0x13, new Uint8Array(50).fill(1));
+    const f2 = frame(0x13, new Uint8Array(70).fill(2));
+    const wire = concat([f1, f2]);
+    const first = relay.receive('b', wire.subarray(0, 3)); // inside the header
+    expect(first).toEqual([]);
+    const second = relay.receive('b', wire.subarray(3, 80)); // rest of f1, part of f2
+    expect(collect(second).frames('a')).toHaveLength(1);
+    expect(hex(collect(second).bytes('a'))).toBe(hex(f1));
+    const third = relay.receive('b', wire.subarray(80));
+    expect(hex(collect(third).bytes('a'))).toBe(hex(f2));
+  });
+
+  it('property: any chunking delivers the same bytes, cut only on frame boundaries', () => {
+    const frameArb = fc.record({
+      type: fc.integer({ min: 0x10, max: 0x1f }),
+      body: fc.uint8Array({ maxLength: 300 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (fs, cuts) => {
+          const relay = new Relay();
+          pair(relay);
+          const wire = concat(fs.map((f) => encodeFrame(f)));
+          const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((x, y) => x - y);
+          const sends: Uint8Array[] = [];
+          let last = 0;
+          for (const p of [...points, wire.length]) {
+            for (const a of relay.receive('a', wire.subarray(last, p))) {
+              expect(a.type).toBe('send');
+              if (a.type === 'send') {
+                expect(a.connId).toBe('b');
+                // every send is a sequence of whole frames
+                const d = new FrameDecoder({ acceptType: isClientToClientType });
+                d.push(a.bytes);
+                expect(d.buffered).toBe(0);
+                sends.push(a.bytes);
+              }
+            }
+            last = p;
+          }
+          expect(hex(concat(sends))).toBe(hex(wire));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('answers PING with a PONG echoing the body, before and after pairing; discards PONG', () => {
+    const relay = new Relay();
+    relay.open('a');
+    const early = relay.receive('a', frame(FrameType.PING, [7, 8]));
+    expect(hex(collect(early).bytes('a'))).toBe(hex(frame(FrameType.PONG, [7, 8])));
+    relay.open('b');
+    relay.receive('a', hello('r', 'a'));
+    relay.receive('b', hello('r', 'b'));
+    const mixed = concat([
+      frame(0x13, [1]),
+      frame(FrameType.PING),
+      frame(FrameType.PONG, [1, 2]),
+      frame(0x13, [2]),
+    ]);
+    const actions = relay.receive('a', mixed);
+    const c = collect(actions);
+    expect(hex(c.bytes('b'))).toBe(hex(concat([frame(0x13, [1]), frame(0x13, [2])])));
+    expect(hex(c.bytes('a'))).toBe(hex(frame(FrameType.PONG)));
+    expect(errorOf(relay.receive('a', frame(FrameType.PING, new Uint8Array(33))), 'a')).toBe(
+      ErrorCode.MALFORMED_FRAME,
+    );
+  });
+
+  it('gives the remaining peer PEER_LEFT; it stays alone, its frames discarded, the room free', () => {
+    const relay = new Relay();
+    pair(relay);
+    // b is halfway through a frame when a leaves
+    const big = frame(0x13, new Uint8Array(100));
+    expect(relay.receive('b', big.subarray(0, 40))).toEqual([]);
+    const left = relay.close('a');
+    expect(
+      collect(left)
+        .frames('b')
+        .map((f) => f.type),
+    ).toEqual([FrameType.PEER_LEFT]);
+    expect(relay.close('a')).toEqual([]); // idempotent
+    // the rest of b's frame and later frames go nowhere; PING is still answered
+    const after = relay.receive('b', concat([big.subarray(40), frame(0x13, [1]), frame(FrameType.PING)]));
+    expect(hex(collect(after).bytes('b'))).toBe(hex(frame(FrameType.PONG)));
+    expect([...collect(after).sent.keys()]).toEqual(['b']);
+    expect(relay.isPaired('b')).toBe(true);
+    expect(errorOf(relay.receive('b', hello('r', 'b')), 'b')).toBe(ErrorCode.UNEXPECTED_FRAME);
+    // the room is free for a new pair
+    pair(relay, 'r', 'c', 'd');
+  });
+
+  it('forwards the frames before a bad one, then ERROR and close; the peer gets PEER_LEFT', () => {
+    const relay = new Relay();
+    pair(relay);
+    const actions = relay.receive('a', concat([frame(0x13, [1]), frame(0x2a, [1])]));
+    const c = collect(actions);
+    expect(c.frames('b').map((f) => f.type)).toEqual([0x13, FrameType.PEER_LEFT]);
+    expect(errorOf(actions, 'a')).toBe(ErrorCode.UNKNOWN_FRAME_TYPE);
+    expect(c.closed).toEqual(['a']);
+    expect(actions.at(-1)).toMatchObject({ type: 'log', event: 'left', connId: 'a', peerId: 'b' });
+    expect(relay.receive('a', frame(0x13))).toEqual([]); // closed: ignored
+  });
+});
+
+describe('Relay refusals', () => {
+  const cases: [string, Uint8Array[], number][] = [
+    ['a wrong version', [hello('r', 'a', 2)], ErrorCode.UNSUPPORTED_VERSION],
+    ['a malformed HELLO', [frame(FrameType.HELLO, [1, 0, 0])], ErrorCode.BAD_HELLO],
+    ['a control character in the name', [frame(FrameType.HELLO, [1, 0, 1, 0x1b])], ErrorCode.BAD_HELLO],
+    ['HELLO twice', [hello('r', 'a'), hello('r', 'a')], ErrorCode.UNEXPECTED_FRAME],
+    ['a client-to-client frame before HELLO', [frame(FrameType.COMMIT, [1])], ErrorCode.UNEXPECTED_FRAME],
+    ['a client-to-client frame while waiting', [hello('r', 'a'), frame(0x13)], ErrorCode.UNEXPECTED_FRAME],
+    ['a relay-to-client type', [frame(FrameType.PAIRED, [1])], ErrorCode.UNEXPECTED_FRAME],
+    ['ERROR from a client', [frame(FrameType.ERROR, [0, 1])], ErrorCode.UNEXPECTED_FRAME],
+    ['an unknown type 0x08', [frame(0x08)], ErrorCode.UNKNOWN_FRAME_TYPE],
+    ['an unknown type 0x80', [frame(0x80)], ErrorCode.UNKNOWN_FRAME_TYPE],
+    ['length 0', [new Uint8Array([0, 0, 0, 0, 1])], ErrorCode.MALFORMED_FRAME],
+    ['a frame over the cap', [new Uint8Array([0, 1, 0, 1, 0x13])], ErrorCode.FRAME_TOO_LARGE],
+  ];
+  it.each(cases)('%s → ERROR + close', (_n, chunks, code) => {
+    const relay = new Relay();
+    relay.open('a');
+    const actions = chunks.flatMap((c) => relay.receive('a', c));
+    expect(errorOf(actions, 'a')).toBe(code);
+    expect(collect(actions).closed).toEqual(['a']);
+    expect(actions).toContainEqual(
+      expect.objectContaining({ type: 'log', event: 'error', connId: 'a', code }),
+    );
+    expect(relay.connections).toBe(0);
+  });
+
+  it('timeouts, reject and shutdown', () => {
+    const relay = new Relay();
+    relay.open('w');
+    relay.receive('w', hello('q', 'w'));
+    expect(errorOf(relay.timeout('w', 'handshake'), 'w')).toBe(ErrorCode.HANDSHAKE_TIMEOUT);
+    pair(relay);
+    expect(relay.timeout('a', 'handshake')).toEqual([]); // paired: the handshake timer no longer applies
+    const idle = relay.timeout('a', 'idle');
+    expect(errorOf(idle, 'a')).toBe(ErrorCode.IDLE_TIMEOUT);
+    expect(
+      collect(idle)
+        .frames('b')
+        .map((f) => f.type),
+    ).toEqual([FrameType.PEER_LEFT]);
+    expect(
+      errorOf(relay.reject('never-opened', ErrorCode.TOO_MANY_CONNECTIONS, 'full'), 'never-opened'),
+    ).toBe(ErrorCode.TOO_MANY_CONNECTIONS);
+    relay.open('z');
+    const down = relay.shutdown();
+    expect(errorOf(down, 'z')).toBe(ErrorCode.SERVER_SHUTTING_DOWN);
+    expect(errorOf(down, 'b')).toBe(ErrorCode.SERVER_SHUTTING_DOWN);
+    expect(collect(down).closed.sort()).toEqual(['b', 'z']);
+    expect(relay.connections).toBe(0);
+  });
+
+  it('rejects caller misuse with LocalProtocolError', () => {
+    const relay = new Relay();
+    relay.open('a');
+    expect(() => relay.open('a')).toThrow(/already open/);
+    expect(() => relay.receive('a', 'x' as unknown as Uint8Array)).toThrow(LocalProtocolError);
+    expect(() => new Relay({ maxFrameLength: 10 })).toThrow(LocalProtocolError);
+  });
+
+  it('property: random bytes never throw, and every byte sent is whole valid frames', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 6 }),
+        fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 6 }),
+        (fromA, fromB) => {
+          const relay = new Relay({ maxFrameLength: 300 });
+          relay.open('a');
+          relay.open('b');
+          const actions: RelayAction[] = [
+            ...relay.receive('a', hello('r', 'a')),
+            ...relay.receive('b', hello('r', 'b')),
+          ];
+          for (let i = 0; i < Math.max(fromA.length, fromB.length); i++) {
+            if (fromA[i]) actions.push(...relay.receive('a', fromA[i]!));
+            if (fromB[i]) actions.push(...relay.receive('b', fromB[i]!));
+          }
+          const c = collect(actions);
+          for (const id of ['a', 'b']) {
+            const d = new FrameDecoder({ acceptType: () => true });
+            d.push(c.bytes(id));
+            expect(d.buffered).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
