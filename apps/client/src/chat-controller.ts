@@ -1,0 +1,422 @@
+/**
+ * The terminal UI's state and behaviour, without React and without I/O: session
+ * events and key actions in, a new immutable {@link ChatView} out (for
+ * `useSyncExternalStore`), and calls on a {@link ChatLink} to send. The Ink
+ * components only draw a ChatView; tty-mode.tsx wires this to a socket.
+ */
+import type { SessionEvent } from '@arctalk/protocol';
+import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import {
+  type Command,
+  editLine,
+  editLive,
+  emptyInput,
+  type InputAction,
+  type InputEffect,
+  type InputState,
+} from './line-edit.js';
+import { PaneBuffer } from './pane.js';
+import { sanitizeLine } from './sanitize.js';
+
+/** Where the conversation stands, as the status bar says it. */
+export type ChatPhase =
+  | 'connecting'
+  | 'waiting'
+  | 'securing'
+  | 'secured'
+  | 'peer-ended'
+  | 'peer-left'
+  | 'closing'
+  | 'failed';
+
+/** Status-bar wording of each phase. */
+export const PHASE_LABEL: Readonly<Record<ChatPhase, string>> = {
+  connecting: 'connecting',
+  waiting: 'waiting for peer',
+  securing: 'securing',
+  secured: 'secured',
+  'peer-ended': 'peer ended',
+  'peer-left': 'peer left',
+  closing: 'closing',
+  failed: 'failed',
+};
+
+/** A one-line message above the input line. */
+export interface Notice {
+  readonly text: string;
+  readonly tone: 'info' | 'warn' | 'error';
+}
+
+/** Everything the screen shows. Immutable: a new object on every change. */
+export interface ChatView {
+  readonly server: string;
+  readonly room: string;
+  readonly name: string;
+  readonly peerName: string | undefined;
+  readonly phase: ChatPhase;
+  readonly sas: string | undefined;
+  /** the prominent SAS notice is up */
+  readonly showSas: boolean;
+  readonly showHelp: boolean;
+  readonly sent: number;
+  readonly received: number;
+  readonly mine: PaneBuffer;
+  readonly theirs: PaneBuffer;
+  /** bumps on every change (the panes are mutable buffers) */
+  readonly version: number;
+  readonly input: string;
+  readonly live: boolean;
+  readonly notice: Notice | undefined;
+  readonly scroll: { readonly mine: number; readonly theirs: number };
+  readonly focus: 'mine' | 'theirs';
+}
+
+/** What the controller needs from the connection. */
+export interface ChatLink {
+  /** sends plaintext (throws LocalProtocolError on misuse) */
+  send(bytes: Uint8Array): void;
+  /** queues our END; resolves once written */
+  end(): Promise<void>;
+  /** closes the connection gracefully */
+  finish(): Promise<void>;
+  /** closes at once */
+  close(): void;
+  readonly sent: number;
+  readonly received: number;
+}
+
+/** Options of {@link ChatController}. */
+export interface ChatOptions {
+  server: string;
+  room: string;
+  name: string;
+  live: boolean;
+}
+
+/** How the conversation ended: the exit code and the line for stderr. */
+export interface ChatOutcome {
+  readonly code: ExitCodeValue;
+  readonly message: string | undefined;
+}
+
+/**
+ * The chat's state machine for the terminal.
+ *
+ * @example
+ * const chat = new ChatController({ server: '127.0.0.1:5518', room: 'lobby', name: 'alice', live: false });
+ * chat.attach(link);
+ * chat.handleEvent({ type: 'waiting' });
+ * chat.getSnapshot().phase; // 'waiting'
+ */
+export class ChatController {
+  private view: ChatView;
+  private readonly listeners = new Set<() => void>();
+  private link: ChatLink | undefined;
+  private inputState: InputState = emptyInput;
+  private peerLeftCleanly = false;
+  private resolveOutcome!: (outcome: ChatOutcome) => void;
+  /** resolves when the client should exit */
+  readonly outcome: Promise<ChatOutcome>;
+  /** called on ^L (tty-mode clears the terminal and redraws) */
+  onRedraw: (() => void) | undefined;
+  /** rows of the panes, set by the UI for PgUp/PgDn */
+  pageRows = { mine: 10, theirs: 10 };
+
+  /**
+   * @param options - what the status bar shows and the typing mode
+   */
+  constructor(options: ChatOptions) {
+    this.outcome = new Promise((resolve) => {
+      this.resolveOutcome = resolve;
+    });
+    this.view = {
+      server: options.server,
+      room: sanitizeLine(options.room),
+      name: sanitizeLine(options.name),
+      peerName: undefined,
+      phase: 'connecting',
+      sas: undefined,
+      showSas: false,
+      showHelp: false,
+      sent: 0,
+      received: 0,
+      mine: new PaneBuffer(),
+      theirs: new PaneBuffer(),
+      version: 0,
+      input: '',
+      live: options.live,
+      notice: undefined,
+      scroll: { mine: 0, theirs: 0 },
+      focus: 'theirs',
+    };
+  }
+
+  /** For useSyncExternalStore. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** For useSyncExternalStore: the current view (same object until something changes). */
+  getSnapshot = (): ChatView => this.view;
+
+  private update(patch: Partial<ChatView>): void {
+    const counters = this.link ? { sent: this.link.sent, received: this.link.received } : {};
+    this.view = { ...this.view, ...counters, ...patch, version: this.view.version + 1 };
+    for (const listener of this.listeners) listener();
+  }
+
+  private exit(code: ExitCodeValue, message?: string): void {
+    this.resolveOutcome({ code, message });
+  }
+
+  /**
+   * Connects the controller to a live connection.
+   *
+   * @param link - the connection
+   */
+  attach(link: ChatLink): void {
+    this.link = link;
+    this.update({});
+  }
+
+  /**
+   * Applies a session event.
+   *
+   * @param event - from `ClientSession.receive`
+   */
+  handleEvent(event: SessionEvent): void {
+    const { phase } = this.view;
+    if (phase === 'failed' || phase === 'closing') return;
+    switch (event.type) {
+      case 'waiting':
+        this.update({
+          phase: 'waiting',
+          notice: { text: `Waiting for someone to join room ${this.view.room}…`, tone: 'info' },
+        });
+        break;
+      case 'paired':
+        this.update({
+          phase: 'securing',
+          peerName: sanitizeLine(event.peerName, 32),
+          notice: {
+            text: `Paired with ${sanitizeLine(event.peerName, 32)}; agreeing on keys…`,
+            tone: 'info',
+          },
+        });
+        break;
+      case 'secured':
+        this.update({ phase: 'secured', sas: sanitizeLine(event.sas), showSas: true, notice: undefined });
+        break;
+      case 'text':
+        this.view.theirs.write(event.data);
+        this.update({ showSas: false });
+        break;
+      case 'peer-ended':
+        this.view.theirs.flush();
+        this.update({
+          phase: 'peer-ended',
+          notice: { text: `${this.peer()} has finished. /quit or ^C to exit.`, tone: 'info' },
+        });
+        break;
+      case 'closed':
+        break;
+      case 'peer-left':
+        this.peerLeftCleanly = event.ended || this.view.phase === 'peer-ended';
+        this.view.theirs.flush();
+        this.update({
+          phase: 'peer-left',
+          notice: {
+            text: this.peerLeftCleanly
+              ? `${this.peer()} has left. You can read the conversation; /quit or ^C to exit.`
+              : `${this.peer()} left without ending the conversation. /quit or ^C to exit.`,
+            tone: this.peerLeftCleanly ? 'info' : 'warn',
+          },
+        });
+        break;
+      case 'error':
+        this.fail(event.error);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * The socket closed.
+   *
+   * @param expected - we closed it
+   * @param error - the socket error, if any
+   */
+  handleClose(expected: boolean, error?: Error): void {
+    const { phase } = this.view;
+    if (expected || phase === 'failed' || phase === 'closing') return;
+    if (phase === 'peer-left') {
+      // Nothing more could come anyway: stay readable until the user quits.
+      return;
+    }
+    const reason = error ? `: ${(error as NodeJS.ErrnoException).code ?? error.message}` : '';
+    const message = `connection to ${this.view.server} lost${reason}`;
+    this.update({ phase: 'failed', notice: { text: message, tone: 'error' } });
+    this.exit(ExitCode.CONNECTION_LOST, message);
+  }
+
+  private fail(error: unknown): void {
+    const { code, message } =
+      typeof error === 'object' && error !== null && 'code' in error
+        ? classifyError(error as ClassifiableError)
+        : {
+            code: ExitCode.INTERNAL,
+            message: `internal error: ${(error as Error)?.message ?? String(error)}`,
+          };
+    this.update({ phase: 'failed', notice: { text: message, tone: 'error' } });
+    this.link?.close();
+    this.exit(code, message);
+  }
+
+  private peer(): string {
+    return this.view.peerName ?? 'your peer';
+  }
+
+  /**
+   * Ends the conversation as `/quit` and ^C do: send END, wait for it to be written, close.
+   */
+  async quit(): Promise<void> {
+    const { phase } = this.view;
+    if (phase === 'closing' || phase === 'failed') return;
+    this.update({ phase: 'closing', notice: { text: 'Closing…', tone: 'info' } });
+    const code = phase === 'peer-left' && !this.peerLeftCleanly ? ExitCode.PEER_LEFT : ExitCode.OK;
+    const message =
+      code === ExitCode.PEER_LEFT ? `${this.peer()} left before ending the conversation` : undefined;
+    try {
+      if (this.link && (phase === 'secured' || phase === 'peer-ended')) await this.link.end();
+      await this.link?.finish();
+    } catch {
+      this.link?.close();
+    }
+    this.exit(code, message);
+  }
+
+  /**
+   * Applies key actions (from keyToActions).
+   *
+   * @param actions - in order
+   */
+  handleActions(actions: readonly InputAction[]): void {
+    for (const action of actions) this.handleAction(action);
+  }
+
+  private handleAction(action: InputAction): void {
+    const { phase } = this.view;
+    switch (action.type) {
+      case 'quit':
+        void this.quit();
+        return;
+      case 'redraw':
+        this.onRedraw?.();
+        this.update({});
+        return;
+      case 'switch-pane':
+        this.update({ focus: this.view.focus === 'mine' ? 'theirs' : 'mine' });
+        return;
+      case 'page-up':
+      case 'page-down':
+      case 'scroll-top':
+      case 'scroll-bottom': {
+        const pane = this.view.focus;
+        const page = Math.max(1, this.pageRows[pane] - 1);
+        const current = this.view.scroll[pane];
+        const next =
+          action.type === 'page-up'
+            ? current + page
+            : action.type === 'page-down'
+              ? Math.max(0, current - page)
+              : action.type === 'scroll-top'
+                ? Number.MAX_SAFE_INTEGER
+                : 0;
+        this.update({ scroll: { ...this.view.scroll, [pane]: next } });
+        return;
+      }
+      default:
+        break;
+    }
+    if (phase === 'closing' || phase === 'failed') return;
+    const canSend = phase === 'secured' || phase === 'peer-ended';
+    const edit = this.view.live && canSend ? editLive : editLine;
+    const { state, effects } = edit(this.inputState, action);
+    this.inputState = state;
+    for (const effect of effects) this.apply(effect, canSend);
+    this.update({ input: this.inputState.buffer });
+  }
+
+  /**
+   * The scroll offsets the panes actually used (clamped), so PgDn works at once after PgUp at the top.
+   *
+   * @param mine - clamped offset of your pane
+   * @param theirs - clamped offset of the peer's pane
+   */
+  clampScroll(mine: number, theirs: number): void {
+    const { scroll } = this.view;
+    if (scroll.mine !== mine || scroll.theirs !== theirs) {
+      this.view = { ...this.view, scroll: { mine, theirs } };
+    }
+  }
+
+  private apply(effect: InputEffect, canSend: boolean): void {
+    if (effect.type === 'command') {
+      this.command(effect.command);
+      return;
+    }
+    if (effect.type === 'unknown-command') {
+      this.update({
+        notice: {
+          text: `Unknown command ${sanitizeLine(effect.text, 40)}: /help lists them; // sends a line starting with /`,
+          tone: 'warn',
+        },
+      });
+      return;
+    }
+    if (!canSend) {
+      // Keep the line: it can be sent once the channel is secured.
+      const text =
+        this.view.phase === 'peer-left'
+          ? `${this.peer()} has left: nothing more can be sent.`
+          : 'Not secured yet: wait for the SAS before typing.';
+      if (!this.view.live)
+        this.inputState = {
+          ...this.inputState,
+          buffer: new TextDecoder().decode(effect.bytes).replace(/\n$/, ''),
+        };
+      this.update({ notice: { text, tone: 'warn' } });
+      return;
+    }
+    try {
+      this.link?.send(effect.bytes);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.view.mine.write(effect.bytes);
+    this.update({ showSas: false, scroll: { ...this.view.scroll, mine: 0 }, notice: undefined });
+  }
+
+  private command(command: Command): void {
+    switch (command) {
+      case 'quit':
+        void this.quit();
+        break;
+      case 'sas':
+        if (this.view.sas) this.update({ showSas: true, showHelp: false, notice: undefined });
+        else this.update({ notice: { text: 'No SAS yet: the channel is not secured.', tone: 'warn' } });
+        break;
+      case 'help':
+        this.update({ showHelp: !this.view.showHelp, showSas: false });
+        break;
+      case 'clear':
+        this.view.mine.clear();
+        this.view.theirs.clear();
+        this.update({ scroll: { mine: 0, theirs: 0 }, showHelp: false, notice: undefined });
+        break;
+    }
+  }
+}

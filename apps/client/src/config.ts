@@ -1,0 +1,244 @@
+/**
+ * Configuration resolution: command line, then environment, then defaults.
+ * Pure apart from the injected file reader, so every rule is testable.
+ *
+ * | setting      | option                 | environment          | default                      |
+ * | ------------ | ---------------------- | -------------------- | ---------------------------- |
+ * | server       | `[HOST:PORT]` argument | `ARCTALK_SERVER`     | `127.0.0.1:5518`             |
+ * | room         | `--room R`             | `ARCTALK_ROOM`       | `lobby`                      |
+ * | name         | `--name N`             | `ARCTALK_NAME`       | your login name (`$USER`)    |
+ * | DH group     | `--group G`            | —                    | `ffdhe2048`                  |
+ * | min group    | `--min-group-bits N`   | —                    | 2048                         |
+ * | passphrase   | `--passphrase-file F`  | `ARCTALK_PASSPHRASE` | none                         |
+ *
+ * The passphrase is never accepted as a command-line argument: other users can
+ * read a process's arguments (`ps`, /proc/PID/cmdline).
+ */
+
+/** Default server host when neither the argument nor `ARCTALK_SERVER` gives one. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Default server port (the same default as `arctalk-server`). */
+export const DEFAULT_PORT = 5518;
+/** Default room (the protocol's DEFAULT_ROOM). */
+export const DEFAULT_ROOM_NAME = 'lobby';
+/** Default Diffie-Hellman group. */
+export const DEFAULT_GROUP = 'ffdhe2048';
+/** Default minimum DH group size accepted from the peer, in bits. */
+export const DEFAULT_MIN_GROUP_BITS = 2048;
+/** Longest display name, in bytes of UTF-8 (the protocol's limit). */
+export const MAX_NAME_BYTES = 32;
+/** Longest room name, in bytes of UTF-8. */
+export const MAX_ROOM_BYTES = 64;
+/** Default connect timeout, in seconds. */
+export const DEFAULT_CONNECT_TIMEOUT = 10;
+
+/** The DH groups the protocol knows (RFC 7919 ffdhe*, RFC 3526 modp*). */
+export const GROUP_NAMES: readonly string[] = [
+  'ffdhe2048',
+  'ffdhe3072',
+  'ffdhe4096',
+  'ffdhe6144',
+  'ffdhe8192',
+  'modp2048',
+  'modp3072',
+  'modp4096',
+  'modp6144',
+  'modp8192',
+];
+
+/** A problem with the command line or environment: exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Everything the client needs to run. */
+export interface ClientConfig {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` as shown to the user (IPv6 in brackets) */
+  readonly address: string;
+  readonly room: string;
+  readonly name: string;
+  readonly group: string;
+  readonly minGroupBits: number;
+  readonly passphrase: Uint8Array | undefined;
+  readonly live: boolean;
+  readonly quiet: boolean;
+  readonly connectTimeoutMs: number;
+}
+
+/** The parsed command line, as commander gives it. */
+export interface CliOptions {
+  room?: string;
+  name?: string;
+  group?: string;
+  minGroupBits?: string;
+  passphraseFile?: string;
+  live?: boolean;
+  quiet?: boolean;
+  connectTimeout?: string;
+}
+
+/** What resolution may read from the outside world. */
+export interface ConfigDeps {
+  /** reads a whole file; throws like fs.readFileSync */
+  readFile(path: string): Uint8Array;
+  /** the login name, for the default display name */
+  username(): string | undefined;
+  /** called with a warning line (e.g. a world-readable passphrase file) */
+  warn?(message: string): void;
+  /** file mode bits, to warn about a passphrase file others can read */
+  fileMode?(path: string): number | undefined;
+}
+
+const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
+
+/**
+ * Parses `HOST:PORT`, `HOST`, `:PORT`, `[IPv6]:PORT` or `[IPv6]`.
+ *
+ * @param text - the address
+ * @param defaultPort - used when no port is given
+ * @returns host and port
+ * @throws UsageError naming what is wrong
+ * @example
+ * parseAddress('example.org:7000', 5518); // { host: 'example.org', port: 7000 }
+ * parseAddress('[::1]:7000', 5518);       // { host: '::1', port: 7000 }
+ */
+export function parseAddress(text: string, defaultPort: number): { host: string; port: number } {
+  const value = text.trim();
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(value);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+  } else if ((value.match(/:/g) ?? []).length > 1) {
+    throw new UsageError(`"${text}": write an IPv6 address in brackets, e.g. [::1]:${defaultPort}`);
+  } else {
+    const colon = value.lastIndexOf(':');
+    host = colon >= 0 ? value.slice(0, colon) : value;
+    portText = colon >= 0 ? value.slice(colon + 1) : undefined;
+  }
+  if (host === '') host = DEFAULT_HOST;
+  if (!/^[A-Za-z0-9._:%-]+$/.test(host)) throw new UsageError(`"${text}": invalid host "${host}"`);
+  let port = defaultPort;
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+      throw new UsageError(`"${text}": port must be 1..65535, got "${portText}"`);
+    }
+    port = Number(portText);
+  }
+  return { host, port };
+}
+
+/**
+ * Formats a host and port for display and `--help`.
+ *
+ * @param host - host name or IP address
+ * @param port - TCP port
+ * @returns `host:port`, IPv6 in brackets
+ */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function checkLabel(kind: 'name' | 'room', value: string, max: number): string {
+  if (value.length === 0) throw new UsageError(`${kind} must not be empty`);
+  if (utf8Length(value) > max) throw new UsageError(`${kind} must be at most ${max} bytes of UTF-8`);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value))
+    throw new UsageError(`${kind} must not contain control characters`);
+  return value;
+}
+
+function positiveInteger(option: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`${option} must be an integer ${min}..${max}, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/** Strips one trailing LF or CR LF (editors add one to the passphrase file). */
+function stripNewline(bytes: Uint8Array): Uint8Array {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d && end === bytes.length - 1) end--;
+  return bytes.subarray(0, end);
+}
+
+/**
+ * Resolves the configuration.
+ *
+ * @param server - the `[HOST:PORT]` argument, if given
+ * @param options - the parsed options
+ * @param env - the environment (process.env)
+ * @param deps - file reader and login name
+ * @returns the configuration
+ * @throws UsageError on any invalid value
+ * @example
+ * resolveConfig(undefined, { room: 'x' }, {}, { readFile, username: () => 'alice' }).address; // '127.0.0.1:5518'
+ */
+export function resolveConfig(
+  server: string | undefined,
+  options: CliOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  deps: ConfigDeps,
+): ClientConfig {
+  const { host, port } = parseAddress(server ?? env.ARCTALK_SERVER ?? '', DEFAULT_PORT);
+  const room = checkLabel('room', options.room ?? env.ARCTALK_ROOM ?? DEFAULT_ROOM_NAME, MAX_ROOM_BYTES);
+
+  let name = options.name ?? env.ARCTALK_NAME;
+  if (name === undefined) {
+    name = (deps.username() ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '') || 'anonymous';
+    while (utf8Length(name) > MAX_NAME_BYTES) name = [...name].slice(0, -1).join('');
+  }
+  name = checkLabel('name', name, MAX_NAME_BYTES);
+
+  const group = (options.group ?? DEFAULT_GROUP).toLowerCase();
+  if (!GROUP_NAMES.includes(group)) {
+    throw new UsageError(`unknown --group "${options.group}"; one of: ${GROUP_NAMES.join(', ')}`);
+  }
+  const minGroupBits =
+    options.minGroupBits === undefined
+      ? DEFAULT_MIN_GROUP_BITS
+      : positiveInteger('--min-group-bits', options.minGroupBits, 512, 65536);
+
+  let passphrase: Uint8Array | undefined;
+  if (options.passphraseFile !== undefined) {
+    const path = options.passphraseFile;
+    let bytes: Uint8Array;
+    try {
+      bytes = deps.readFile(path);
+    } catch (error) {
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      throw new UsageError(`cannot read --passphrase-file "${path}": ${reason}`);
+    }
+    passphrase = stripNewline(bytes);
+    if (passphrase.length === 0) throw new UsageError(`--passphrase-file "${path}" is empty`);
+    const mode = deps.fileMode?.(path);
+    if (mode !== undefined && (mode & 0o077) !== 0) {
+      deps.warn?.(`warning: passphrase file "${path}" is readable by other users (chmod 600 it)`);
+    }
+  } else if (env.ARCTALK_PASSPHRASE) {
+    passphrase = new TextEncoder().encode(env.ARCTALK_PASSPHRASE);
+  }
+
+  const connectTimeoutMs =
+    1000 *
+    (options.connectTimeout === undefined
+      ? DEFAULT_CONNECT_TIMEOUT
+      : positiveInteger('--connect-timeout', options.connectTimeout, 1, 3600));
+
+  return Object.freeze({
+    host,
+    port,
+    address: formatAddress(host, port),
+    room,
+    name,
+    group,
+    minGroupBits,
+    passphrase,
+    live: options.live ?? false,
+    quiet: options.quiet ?? false,
+    connectTimeoutMs,
+  });
+}

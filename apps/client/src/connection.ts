@@ -1,0 +1,234 @@
+/**
+ * The client's I/O around the sans-IO `ClientSession` of @arctalk/protocol:
+ * it owns the TCP socket and the keepalive timer; the session owns every
+ * protocol decision. Bytes from the socket go into `session.receive`, and
+ * whatever `session.takeOutput()` holds afterwards goes back out, in order.
+ */
+import net from 'node:net';
+import { ClientSession, type SessionEvent } from '@arctalk/protocol';
+import type { ClientConfig } from './config.js';
+
+/** Plaintext bytes per DATA frame: well under the 64 KiB frame cap, whatever the framing overhead. */
+export const MAX_CHUNK = 16 * 1024;
+
+/** The server could not be reached: exit code 3. */
+export class CannotConnectError extends Error {
+  override readonly name = 'CannotConnectError';
+}
+
+/**
+ * Opens a TCP connection.
+ *
+ * @param host - server host
+ * @param port - server port
+ * @param timeoutMs - give up after this long
+ * @returns the connected socket
+ * @throws CannotConnectError (ECONNREFUSED, ENOTFOUND, EHOSTUNREACH, timeout, ...)
+ */
+export function connectTcp(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const fail = (reason: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new CannotConnectError(reason));
+    };
+    const timer = setTimeout(() => fail(`timed out after ${timeoutMs / 1000} s`), timeoutMs);
+    socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+  });
+}
+
+/** Callbacks of a {@link Connection}. */
+export interface ConnectionHandlers {
+  /** a session event, in order */
+  onEvent(event: SessionEvent): void;
+  /** the socket closed; `expected` is false unless {@link Connection.close} or {@link Connection.finish} was called */
+  onClose(expected: boolean, error: Error | undefined): void;
+  /** the socket accepts writes again after `send` returned false */
+  onDrain?(): void;
+}
+
+/**
+ * Creates the session for a configuration.
+ *
+ * @param config - the resolved configuration
+ * @param randomBytes - optional randomness source (tests)
+ * @returns a fresh ClientSession
+ * @throws LocalProtocolError from the session on invalid options
+ */
+export function createSession(
+  config: ClientConfig,
+  randomBytes?: (length: number) => Uint8Array,
+): ClientSession {
+  return new ClientSession({
+    room: config.room,
+    name: config.name,
+    group: config.group,
+    minGroupBits: config.minGroupBits,
+    ...(config.passphrase ? { passphrase: config.passphrase } : {}),
+    ...(randomBytes ? { randomBytes } : {}),
+  });
+}
+
+/** A session bound to a socket. */
+export class Connection {
+  readonly session: ClientSession;
+  private readonly socket: net.Socket;
+  private readonly handlers: ConnectionHandlers;
+  private closing = false;
+  private closed = false;
+  private keepalive: NodeJS.Timeout | undefined;
+
+  /**
+   * Starts the session (queues HELLO) and begins reading.
+   *
+   * @param socket - a connected socket
+   * @param session - a fresh session
+   * @param handlers - event callbacks
+   * @param keepaliveMs - send a PING this often once paired (0: never)
+   */
+  constructor(socket: net.Socket, session: ClientSession, handlers: ConnectionHandlers, keepaliveMs = 0) {
+    this.socket = socket;
+    this.session = session;
+    this.handlers = handlers;
+    socket.on('data', (chunk: Buffer) =>
+      this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
+    );
+    socket.on('drain', () => this.handlers.onDrain?.());
+    let socketError: Error | undefined;
+    socket.on('error', (error) => {
+      socketError = error;
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.stopKeepalive();
+      this.handlers.onClose(this.closing, socketError);
+    });
+    if (keepaliveMs > 0) {
+      this.keepalive = setInterval(() => {
+        if (this.session.state === 'secured' && !this.closing) {
+          this.session.ping();
+          this.flush();
+        }
+      }, keepaliveMs);
+      this.keepalive.unref();
+    }
+    session.start();
+    this.flush();
+  }
+
+  /** Bytes written to and read from the socket (ciphertext and framing). */
+  get wire(): { written: number; read: number } {
+    return { written: this.socket.bytesWritten, read: this.socket.bytesRead };
+  }
+
+  /** True once the socket has closed. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private receive(bytes: Uint8Array): void {
+    const events = this.session.receive(bytes);
+    // Handshake replies first (CONFIRM, KEX...), before the app reacts.
+    this.flush();
+    for (const event of events) this.handlers.onEvent(event);
+  }
+
+  /**
+   * Writes whatever the session has queued.
+   *
+   * @returns false if the socket's buffer is full (wait for onDrain)
+   */
+  flush(): boolean {
+    const output = this.session.takeOutput();
+    if (output.length === 0 || this.socket.destroyed) return !this.socket.writableNeedDrain;
+    return this.socket.write(output);
+  }
+
+  /**
+   * Sends text, split into DATA frames of at most {@link MAX_CHUNK} bytes.
+   *
+   * @param bytes - plaintext
+   * @returns false if the socket's buffer is full: pause the source until onDrain
+   * @throws LocalProtocolError from the session (NOT_SECURED, ENDED, BUDGET_EXHAUSTED)
+   */
+  send(bytes: Uint8Array): boolean {
+    for (let offset = 0; offset < bytes.length; offset += MAX_CHUNK) {
+      this.session.send(bytes.subarray(offset, Math.min(bytes.length, offset + MAX_CHUNK)));
+    }
+    return this.flush();
+  }
+
+  /**
+   * Queues our END (half-close) and resolves once it has been handed to the kernel.
+   *
+   * @returns a promise for the write
+   */
+  end(): Promise<void> {
+    if (!this.session.ended) this.session.end();
+    return this.flushed();
+  }
+
+  /** Resolves when everything written so far has left the socket's buffer. */
+  flushed(): Promise<void> {
+    const output = this.session.takeOutput();
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      this.socket.write(output, () => resolve());
+    });
+  }
+
+  /**
+   * Ends the connection after writing what is queued; resolves when the socket has closed
+   * (or after `timeoutMs`, when it is destroyed).
+   *
+   * @param timeoutMs - how long to wait for the server to close its side
+   */
+  async finish(timeoutMs = 2000): Promise<void> {
+    this.closing = true;
+    this.stopKeepalive();
+    if (this.closed) return;
+    await this.flushed();
+    await new Promise<void>((resolve) => {
+      if (this.closed) return resolve();
+      const timer = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.socket.end();
+    });
+  }
+
+  /** Closes at once, discarding anything unsent. */
+  close(): void {
+    this.closing = true;
+    this.stopKeepalive();
+    this.socket.destroy();
+  }
+
+  /** Stops reading from the socket (backpressure from our own output). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Resumes reading from the socket. */
+  resume(): void {
+    this.socket.resume();
+  }
+
+  private stopKeepalive(): void {
+    if (this.keepalive) clearInterval(this.keepalive);
+    this.keepalive = undefined;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The exit-code table. Each non-zero exit prints one line on stderr, starting
+ * with `arctalk: `; scripts can tell the cases apart by the code alone.
+ */
+import { sanitizeLine } from './sanitize.js';
+
+/** Process exit codes of `arctalk`. */
+export const ExitCode = Object.freeze({
+  /** the conversation ended cleanly (both sides sent END, or you quit) */
+  OK: 0,
+  /** a bug or an unexpected local failure */
+  INTERNAL: 1,
+  /** bad command line, environment or passphrase file */
+  USAGE: 2,
+  /** the server could not be reached (refused, unreachable, unknown host, timeout) */
+  CANNOT_CONNECT: 3,
+  /** the connection to the server dropped before the conversation ended */
+  CONNECTION_LOST: 4,
+  /** key confirmation or a message tag failed: wrong passphrase or someone altering the traffic */
+  AUTH_FAILED: 5,
+  /** the peer left before ending the conversation (or before receiving all you sent) */
+  PEER_LEFT: 6,
+  /** the server refused or dropped the session (room full, too many connections, timeout, shutdown) */
+  REFUSED: 7,
+  /** the peer is incompatible or below your policy (version, DH group too small, unknown group) */
+  INCOMPATIBLE: 8,
+  /** this session's per-direction byte budget is spent: start a new session */
+  BUDGET_EXHAUSTED: 9,
+});
+
+/** One of the {@link ExitCode} values. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The table as shown by `--help` and the README. */
+export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
+  [ExitCode.OK, 'clean end'],
+  [ExitCode.INTERNAL, 'internal error'],
+  [ExitCode.USAGE, 'usage error (bad option, address, name or passphrase file)'],
+  [ExitCode.CANNOT_CONNECT, 'cannot connect to the server'],
+  [ExitCode.CONNECTION_LOST, 'connection to the server lost'],
+  [ExitCode.AUTH_FAILED, 'authentication failed / tampering detected (or wrong passphrase)'],
+  [ExitCode.PEER_LEFT, 'peer left before the conversation ended'],
+  [ExitCode.REFUSED, 'refused by the server (room full, busy, timeout, shutdown)'],
+  [ExitCode.INCOMPATIBLE, 'incompatible peer (version, DH group below the minimum)'],
+  [ExitCode.BUDGET_EXHAUSTED, 'session byte budget exhausted: start a new session'],
+];
+
+/**
+ * Protocol error codes that mean the cryptography caught something: a wrong
+ * passphrase, or a relay (or anyone on the path) altering, dropping, reordering,
+ * replaying or injecting traffic. Frames that do not parse after pairing are in
+ * this list too: a correct peer never sends them, so something in between did.
+ */
+const TAMPERING_CODES: ReadonlySet<string> = new Set([
+  'AUTH_FAILED',
+  'COMMITMENT_MISMATCH',
+  'BAD_OFFSET',
+  'INVALID_PUBLIC_KEY',
+  'PARAMETER_MISMATCH',
+  'MALFORMED_FRAME',
+  'UNEXPECTED_FRAME',
+  'FRAME_TOO_LARGE',
+  'UNKNOWN_FRAME_TYPE',
+]);
+
+const INCOMPATIBLE_CODES: ReadonlySet<string> = new Set([
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_SUITE',
+  'GROUP_TOO_SMALL',
+  'UNKNOWN_GROUP',
+]);
+
+/** The error shape the classifier reads (a ProtocolError from @arctalk/protocol). */
+export interface ClassifiableError {
+  readonly code?: string;
+  readonly message: string;
+  readonly relayCode?: number;
+}
+
+/**
+ * Maps a fatal session error to an exit code and a one-line message.
+ *
+ * @param error - the error from the session's `{ type: 'error' }` event
+ * @param isTampering - the protocol's own tampering predicate, when it exports one
+ * @returns the exit code and the message (without the `arctalk: ` prefix)
+ * @example
+ * classifyError({ code: 'AUTH_FAILED', message: 'authentication failed' }).code; // 5
+ */
+export function classifyError(
+  error: ClassifiableError,
+  isTampering?: (error: never) => boolean,
+): { code: ExitCodeValue; message: string } {
+  const code = error.code ?? '';
+  // The message may quote the relay's ERROR text: untrusted, so sanitised for the terminal.
+  const detail = sanitizeLine(error.message, 200);
+  if (code === 'RELAY_ERROR') {
+    return { code: ExitCode.REFUSED, message: `refused by the server: ${detail}` };
+  }
+  if (code === 'CONNECTION_LOST') {
+    return { code: ExitCode.CONNECTION_LOST, message: `connection lost: ${detail}` };
+  }
+  if (code === 'BUDGET_EXHAUSTED') {
+    return { code: ExitCode.BUDGET_EXHAUSTED, message: 'session byte budget exhausted; start a new session' };
+  }
+  if (INCOMPATIBLE_CODES.has(code)) {
+    return { code: ExitCode.INCOMPATIBLE, message: `incompatible peer: ${detail}` };
+  }
+  if (TAMPERING_CODES.has(code) || (isTampering?.(error as never) ?? false)) {
+    return {
+      code: ExitCode.AUTH_FAILED,
+      message: `authentication failed / tampering detected (${code}): wrong passphrase, or someone is altering the traffic`,
+    };
+  }
+  return { code: ExitCode.INTERNAL, message: `protocol error (${code || 'unknown'}): ${detail}` };
+}

@@ -1,0 +1,157 @@
+/**
+ * arctalk's command line: parses options, resolves the configuration and runs
+ * the terminal UI (stdin and stdout are TTYs) or pipe mode (otherwise).
+ * cli.tsx is the entry point that calls {@link main} and exits.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  type ClientConfig,
+  type CliOptions,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_GROUP,
+  DEFAULT_HOST,
+  DEFAULT_MIN_GROUP_BITS,
+  DEFAULT_PORT,
+  DEFAULT_ROOM_NAME,
+  GROUP_NAMES,
+  resolveConfig,
+  UsageError,
+} from './config.js';
+import { EXIT_CODE_HELP, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { runPipe } from './pipe-mode.js';
+import { noColorRequested, theme } from './ui/theme.js';
+
+/** The client's version (kept in step with package.json by the release). */
+export const VERSION = '0.1.0';
+/** PING interval once secured, so that an idle conversation outlives the server's idle timeout. */
+export const KEEPALIVE_MS = 30_000;
+
+const HELP_AFTER = `
+Environment:
+  ARCTALK_SERVER      server HOST:PORT (default ${DEFAULT_HOST}:${DEFAULT_PORT})
+  ARCTALK_ROOM        room (default ${DEFAULT_ROOM_NAME})
+  ARCTALK_NAME        display name (default: your login name)
+  ARCTALK_PASSPHRASE  optional shared secret (or --passphrase-file)
+  NO_COLOR            no colours in the terminal UI
+
+Modes:
+  In a terminal, a split screen: your words above, your peer's below. Lines go
+  out when you press return (--live: as you type). /quit /sas /help /clear;
+  ^C quits, ^L redraws, PgUp/PgDn scroll (Tab picks the pane).
+  In a pipe (stdin or stdout not a terminal), stdin is sent as it arrives and
+  the peer's text is written to stdout as is; status, SAS and errors go to
+  stderr. At end of input arctalk sends END and exits once the peer has ended.
+
+Compare the SAS (shown once secured) with your peer by voice: if the two
+differ, someone is in the middle.
+
+Exit codes:
+${EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padStart(2)}  ${text}`).join('\n')}
+`;
+
+/**
+ * Builds the commander program (exported for tests).
+ *
+ * @returns the program; `.parse` it
+ */
+export function buildProgram(): Command {
+  return new Command()
+    .name('arctalk')
+    .description('End-to-end encrypted talk(1)-style chat through an arctalk relay server.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .argument('[HOST:PORT]', `server address (default ${DEFAULT_HOST}:${DEFAULT_PORT}, or ARCTALK_SERVER)`)
+    .option('-r, --room <room>', `room to meet your peer in (default ${DEFAULT_ROOM_NAME}, or ARCTALK_ROOM)`)
+    .option('-n, --name <name>', 'your display name, 1..32 bytes (default: login name, or ARCTALK_NAME)')
+    .addOption(
+      new Option(
+        '-g, --group <group>',
+        `Diffie-Hellman group when you initiate (default ${DEFAULT_GROUP})`,
+      ).choices(GROUP_NAMES),
+    )
+    .option(
+      '--min-group-bits <bits>',
+      `refuse smaller DH groups from the peer (default ${DEFAULT_MIN_GROUP_BITS})`,
+    )
+    .option(
+      '-p, --passphrase-file <file>',
+      'read an optional shared passphrase from this file (or ARCTALK_PASSPHRASE)',
+    )
+    .addOption(new Option('--passphrase <secret>').hideHelp())
+    .option('-l, --live', 'character-at-a-time typing, as talk(1) does')
+    .option('-q, --quiet', 'pipe mode: no status lines on stderr (the SAS and errors still)')
+    .option(
+      '--connect-timeout <seconds>',
+      `give up connecting after this long (default ${DEFAULT_CONNECT_TIMEOUT})`,
+    )
+    .addHelpText('after', HELP_AFTER)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+}
+
+/**
+ * Runs the CLI.
+ *
+ * @param argv - process.argv
+ * @returns the exit code
+ */
+export async function main(argv: readonly string[]): Promise<ExitCodeValue> {
+  const program = buildProgram();
+  let config: ClientConfig;
+  try {
+    program.parse(argv as string[]);
+    const options = program.opts<CliOptions & { passphrase?: string }>();
+    if (options.passphrase !== undefined) {
+      throw new UsageError(
+        'no --passphrase: other users can read command lines; use --passphrase-file FILE or ARCTALK_PASSPHRASE',
+      );
+    }
+    config = resolveConfig(program.args[0], options, process.env, {
+      readFile: (path) => readFileSync(path),
+      username: () => process.env.USER ?? process.env.LOGNAME ?? safeUsername(),
+      fileMode: (path) => statSync(path).mode,
+      warn: (message) => process.stderr.write(`arctalk: ${message}\n`),
+    });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; commander has printed the reason otherwise.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`arctalk: ${error.message}\narctalk: try 'arctalk --help'\n`);
+      return ExitCode.USAGE;
+    }
+    throw error;
+  }
+
+  try {
+    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    if (interactive) {
+      const { runTty } = await import('./tty-mode.js');
+      return await runTty(config, { theme: theme(noColorRequested(process.env)), keepaliveMs: KEEPALIVE_MS });
+    }
+    return await runPipe(
+      config,
+      { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+      { keepaliveMs: KEEPALIVE_MS },
+    );
+  } catch (error) {
+    // The session refused its options (e.g. a name or room the protocol does not accept).
+    if (error instanceof Error && error.name === 'LocalProtocolError') {
+      process.stderr.write(`arctalk: ${error.message}\narctalk: try 'arctalk --help'\n`);
+      return ExitCode.USAGE;
+    }
+    throw error;
+  }
+}
+
+function safeUsername(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * A pane's text, as talk(1) keeps it: lines of display cells, the last line
+ * open for typing. Bytes go through the {@link TerminalSanitizer}; the live-mode
+ * edit tokens (erase, kill, word-erase) act on the open line only, never on
+ * lines already finished, so a peer can rewrite what it is typing but nothing
+ * else on your screen.
+ *
+ * Rendering wraps lines to the pane width from the bottom up, so the cost of a
+ * frame is proportional to what is visible plus the scrollback offset, not to
+ * the whole history.
+ */
+import { type DisplayToken, TerminalSanitizer } from './sanitize.js';
+import { codePointWidth } from './width.js';
+
+/** One displayed unit: a character, an escaped control or byte, or a tab's spaces. */
+export interface Cell {
+  readonly text: string;
+  readonly width: number;
+  /** drawn in inverse video: this stands for a byte that was not shown as itself */
+  readonly escaped: boolean;
+}
+
+/** A run of cells with the same style, ready for one <Text>. */
+export interface Segment {
+  readonly text: string;
+  readonly escaped: boolean;
+}
+
+/** One screen row of a pane. */
+export type Row = readonly Segment[];
+
+/** Options of {@link PaneBuffer}. */
+export interface PaneOptions {
+  /** lines of scrollback kept (default 2000) */
+  maxLines?: number;
+  /** cells after which a line is broken even without a newline (default 4096) */
+  maxLineCells?: number;
+  /** tab stop interval (default 8) */
+  tabWidth?: number;
+  /** apply erase/kill/word-erase (default true) */
+  interpretEdits?: boolean;
+}
+
+const isBlank = (cell: Cell): boolean => !cell.escaped && /^\s+$/.test(cell.text);
+
+/**
+ * The text of one pane.
+ *
+ * @example
+ * const pane = new PaneBuffer();
+ * pane.write(new TextEncoder().encode('helo\x7flo\n'));
+ * pane.lines(); // ['hello', '']
+ */
+export class PaneBuffer {
+  private readonly maxLines: number;
+  private readonly maxLineCells: number;
+  private readonly tabWidth: number;
+  private readonly sanitizer: TerminalSanitizer;
+  private readonly store: Cell[][] = [[]];
+  private lineWidth = 0;
+  /** bumps on every change, for React */
+  version = 0;
+
+  /**
+   * @param options - see {@link PaneOptions}
+   */
+  constructor(options: PaneOptions = {}) {
+    this.maxLines = options.maxLines ?? 2000;
+    this.maxLineCells = options.maxLineCells ?? 4096;
+    this.tabWidth = options.tabWidth ?? 8;
+    this.sanitizer = new TerminalSanitizer({ interpretEdits: options.interpretEdits ?? true });
+  }
+
+  /**
+   * Appends untrusted bytes (sanitised here).
+   *
+   * @param bytes - text as received or typed
+   */
+  write(bytes: Uint8Array): void {
+    this.apply(this.sanitizer.push(bytes));
+  }
+
+  /** Ends the stream: shows a held incomplete UTF-8 sequence or CR as escaped. */
+  flush(): void {
+    this.apply(this.sanitizer.flush());
+  }
+
+  /** Forgets all text (the `/clear` command). */
+  clear(): void {
+    this.store.length = 0;
+    this.store.push([]);
+    this.lineWidth = 0;
+    this.version++;
+  }
+
+  /**
+   * The text as plain strings, one per line (escaped cells as their notation).
+   *
+   * @returns every kept line, the open line last
+   */
+  lines(): string[] {
+    return this.store.map((line) => line.map((cell) => cell.text).join(''));
+  }
+
+  /** Number of lines kept, the open line included. */
+  get lineCount(): number {
+    return this.store.length;
+  }
+
+  private current(): Cell[] {
+    return this.store[this.store.length - 1]!;
+  }
+
+  private apply(tokens: readonly DisplayToken[]): void {
+    if (tokens.length === 0) return;
+    for (const token of tokens) {
+      switch (token.type) {
+        case 'char':
+          this.push({ text: token.text, width: token.width, escaped: false });
+          break;
+        case 'escaped':
+          this.push({ text: token.text, width: token.text.length, escaped: true });
+          break;
+        case 'tab': {
+          const spaces = this.tabWidth - (this.lineWidth % this.tabWidth);
+          this.push({ text: ' '.repeat(spaces), width: spaces, escaped: false });
+          break;
+        }
+        case 'newline':
+          this.newline();
+          break;
+        case 'erase': {
+          const cell = this.current().pop();
+          if (cell) this.lineWidth -= cell.width;
+          break;
+        }
+        case 'kill':
+          this.current().length = 0;
+          this.lineWidth = 0;
+          break;
+        case 'word-erase': {
+          const line = this.current();
+          while (line.length > 0 && isBlank(line[line.length - 1]!)) this.lineWidth -= line.pop()!.width;
+          while (line.length > 0 && !isBlank(line[line.length - 1]!)) this.lineWidth -= line.pop()!.width;
+          break;
+        }
+      }
+    }
+    this.version++;
+  }
+
+  private push(cell: Cell): void {
+    if (this.current().length >= this.maxLineCells) this.newline();
+    this.current().push(cell);
+    this.lineWidth += cell.width;
+  }
+
+  private newline(): void {
+    this.store.push([]);
+    this.lineWidth = 0;
+    if (this.store.length > this.maxLines) this.store.splice(0, this.store.length - this.maxLines);
+  }
+
+  /**
+   * The rows to draw: lines wrapped to `width`, the last `height` rows ending
+   * `scroll` rows above the bottom.
+   *
+   * @param width - pane width in columns (≥ 1)
+   * @param height - pane height in rows (≥ 0)
+   * @param scroll - rows scrolled back from the bottom (clamped)
+   * @returns the rows, top first, and the clamped scroll offset; `atTop` when nothing older exists
+   */
+  view(width: number, height: number, scroll = 0): { rows: Row[]; scroll: number; atTop: boolean } {
+    const columns = Math.max(1, Math.floor(width));
+    const wanted = Math.max(0, Math.floor(height)) + Math.max(0, Math.floor(scroll));
+    const collected: Row[] = [];
+    let index = this.store.length - 1;
+    // Skip the open line while it is empty and something precedes it: it would be a blank row.
+    if (index > 0 && this.store[index]!.length === 0) index--;
+    for (; index >= 0 && collected.length < wanted; index--) {
+      const wrapped = wrapCells(this.store[index]!, columns);
+      for (let r = wrapped.length - 1; r >= 0 && collected.length < wanted; r--) collected.push(wrapped[r]!);
+    }
+    const atTop = index < 0;
+    const maxScroll = Math.max(0, collected.length - Math.max(0, Math.floor(height)));
+    const clamped = Math.min(Math.max(0, Math.floor(scroll)), maxScroll);
+    const rows = collected.slice(clamped, clamped + Math.max(0, Math.floor(height))).reverse();
+    return { rows, scroll: clamped, atTop: atTop && clamped >= maxScroll };
+  }
+}
+
+/**
+ * Wraps one line of cells into rows of at most `width` columns, merging adjacent
+ * cells of the same style into segments. An empty line is one empty row.
+ *
+ * @param cells - the line
+ * @param width - columns per row (≥ 1)
+ * @returns the rows, in order
+ */
+export function wrapCells(cells: readonly Cell[], width: number): Row[] {
+  const rows: Row[] = [];
+  let row: Segment[] = [];
+  let used = 0;
+  const append = (text: string, escaped: boolean) => {
+    const last = row[row.length - 1];
+    if (last && last.escaped === escaped) row[row.length - 1] = { text: last.text + text, escaped };
+    else row.push({ text, escaped });
+  };
+  for (const cell of cells) {
+    if (cell.width > width) {
+      // Wider than the whole pane (a long escape in a narrow pane): split it by columns.
+      for (const char of cell.text) {
+        const w = cell.escaped ? 1 : codePointWidth(char.codePointAt(0)!);
+        if (used + w > width && used > 0) {
+          rows.push(row);
+          row = [];
+          used = 0;
+        }
+        append(char, cell.escaped);
+        used += w;
+      }
+      continue;
+    }
+    if (used + cell.width > width && used > 0) {
+      rows.push(row);
+      row = [];
+      used = 0;
+    }
+    append(cell.text, cell.escaped);
+    used += cell.width;
+  }
+  rows.push(row);
+  return rows;
+}

@@ -1,0 +1,199 @@
+/**
+ * Pipe mode (stdin or stdout not a terminal): stdin goes to the peer as it
+ * arrives, the peer's text goes to stdout byte for byte, status, SAS and errors
+ * go to stderr. At stdin EOF we send END and keep copying the peer's text until
+ * its END (or departure). Nothing is lost: stdin is paused while the socket is
+ * full, the socket is paused while stdout is full, and stdout is flushed before
+ * the exit code is returned.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { SessionEvent } from '@arctalk/protocol';
+import type { ClientConfig } from './config.js';
+import { CannotConnectError, Connection, connectTcp, createSession } from './connection.js';
+import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { SAS_ADVICE } from './messages.js';
+import { sanitizeLine } from './sanitize.js';
+
+/** The streams pipe mode works on. */
+export interface PipeStreams {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+/** Options of {@link runPipe}. */
+export interface PipeOptions {
+  /** PING interval once secured, ms (0: none) */
+  keepaliveMs?: number;
+  /** session randomness (tests) */
+  randomBytes?: (length: number) => Uint8Array;
+}
+
+/** Resolves once everything written to `stream` so far has been flushed. */
+function drain(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableEnded) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+/**
+ * Runs one conversation in pipe mode.
+ *
+ * @param config - the resolved configuration
+ * @param streams - stdin, stdout, stderr
+ * @param options - keepalive and randomness
+ * @returns the exit code (see exit-codes.ts); the message has been written to stderr
+ */
+export async function runPipe(
+  config: ClientConfig,
+  streams: PipeStreams,
+  options: PipeOptions = {},
+): Promise<ExitCodeValue> {
+  const { stdin, stdout, stderr } = streams;
+  const status = (line: string) => {
+    if (!config.quiet) stderr.write(`arctalk: ${line}\n`);
+  };
+  const fail = (line: string) => stderr.write(`arctalk: ${line}\n`);
+
+  const session = createSession(config, options.randomBytes);
+  status(
+    `connecting to ${config.address} (room ${sanitizeLine(config.room)}, as ${sanitizeLine(config.name)})`,
+  );
+  let socket: Awaited<ReturnType<typeof connectTcp>>;
+  try {
+    socket = await connectTcp(config.host, config.port, config.connectTimeoutMs);
+  } catch (error) {
+    if (error instanceof CannotConnectError) {
+      fail(`cannot connect to ${config.address}: ${error.message}`);
+      return ExitCode.CANNOT_CONNECT;
+    }
+    throw error;
+  }
+
+  return new Promise<ExitCodeValue>((resolve) => {
+    let settled = false;
+    let reading = false;
+    let stdinDone = false;
+    let peerName = 'peer';
+
+    const stopReading = () => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.pause();
+    };
+
+    /** Ends with `code`: flush stdout, close the socket, print the message. */
+    const settle = async (code: ExitCodeValue, message?: string) => {
+      if (settled) return;
+      settled = true;
+      stopReading();
+      await drain(stdout);
+      if (code === ExitCode.OK) await connection.finish();
+      else connection.close();
+      if (message) fail(message);
+      resolve(code);
+    };
+
+    const onFatal = (error: unknown) => {
+      if (typeof error === 'object' && error !== null && 'code' in error) {
+        const { code, message } = classifyError(error as ClassifiableError);
+        void settle(code, message);
+      } else {
+        void settle(ExitCode.INTERNAL, `internal error: ${(error as Error)?.message ?? String(error)}`);
+      }
+    };
+
+    /** Both directions are done: a clean end. */
+    const maybeComplete = () => {
+      if (session.ended && session.peerEnded) void settle(ExitCode.OK);
+    };
+
+    const onData = (chunk: Uint8Array) => {
+      if (settled) return;
+      try {
+        if (!connection.send(chunk)) stdin.pause();
+      } catch (error) {
+        onFatal(error);
+      }
+    };
+    const onEnd = () => {
+      stdinDone = true;
+      if (settled) return;
+      status('end of input: sent END, waiting for the peer to finish');
+      connection.end().then(maybeComplete, onFatal);
+    };
+
+    const startReading = () => {
+      if (reading) return;
+      reading = true;
+      stdin.on('data', onData);
+      stdin.on('end', onEnd);
+      stdin.resume();
+    };
+
+    const onEvent = (event: SessionEvent) => {
+      if (settled) return;
+      switch (event.type) {
+        case 'waiting':
+          status(`waiting for a peer in room ${sanitizeLine(config.room)}`);
+          break;
+        case 'paired':
+          peerName = sanitizeLine(event.peerName, 64);
+          status(`paired with ${peerName} (${event.role}); securing`);
+          break;
+        case 'secured':
+          status(`secured with ${peerName}`);
+          // The SAS goes to stderr even with --quiet: it is the one thing to check.
+          stderr.write(`arctalk: SAS: ${sanitizeLine(event.sas)}\n`);
+          status(SAS_ADVICE);
+          startReading();
+          break;
+        case 'text':
+          if (!stdout.write(event.data)) {
+            connection.pause();
+            stdout.once('drain', () => connection.resume());
+          }
+          break;
+        case 'peer-ended':
+          status(`${peerName} has finished sending`);
+          maybeComplete();
+          break;
+        case 'closed':
+          maybeComplete();
+          break;
+        case 'peer-left':
+          if (session.ended && session.peerEnded) maybeComplete();
+          else if (!event.ended && !session.peerEnded)
+            void settle(ExitCode.PEER_LEFT, `${peerName} left before ending the conversation`);
+          else void settle(ExitCode.PEER_LEFT, `${peerName} left before receiving everything we sent`);
+          break;
+        case 'error':
+          onFatal(event.error);
+          break;
+        default:
+          break;
+      }
+    };
+
+    const connection = new Connection(
+      socket,
+      session,
+      {
+        onEvent,
+        onDrain: () => {
+          if (reading && !stdinDone && !settled) stdin.resume();
+        },
+        onClose: (expected, error) => {
+          if (settled || expected) return;
+          const reason = error ? `: ${(error as NodeJS.ErrnoException).code ?? error.message}` : '';
+          void settle(ExitCode.CONNECTION_LOST, `connection to ${config.address} lost${reason}`);
+        },
+      },
+      options.keepaliveMs ?? 0,
+    );
+    stdin.on('error', (error) => void settle(ExitCode.INTERNAL, `cannot read stdin: ${error.message}`));
+    // Read nothing before the channel is secured: what we would read could not be sent yet.
+    stdin.pause();
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Terminal mode (stdin and stdout are TTYs): the split-screen Ink UI.
+ * This file only wires: the socket to the session (connection.ts), session
+ * events and keys to the ChatController, the controller to Ink.
+ */
+import { render } from 'ink';
+import { ChatController, type ChatLink } from './chat-controller.js';
+import type { ClientConfig } from './config.js';
+import { CannotConnectError, Connection, connectTcp, createSession } from './connection.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { App } from './ui/App.js';
+import type { Theme } from './ui/theme.js';
+
+/** Options of {@link runTty}. */
+export interface TtyOptions {
+  theme: Theme;
+  /** PING interval once secured, ms (0: none) */
+  keepaliveMs?: number;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+}
+
+/**
+ * Runs one conversation in the terminal UI.
+ *
+ * @param config - the resolved configuration
+ * @param options - theme, keepalive, streams
+ * @returns the exit code; its message has been written to stderr after the UI closed
+ */
+export async function runTty(config: ClientConfig, options: TtyOptions): Promise<ExitCodeValue> {
+  const stdin = options.stdin ?? process.stdin;
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const session = createSession(config);
+  const controller = new ChatController({
+    server: config.address,
+    room: config.room,
+    name: config.name,
+    live: config.live,
+  });
+  const instance = render(<App controller={controller} theme={options.theme} />, {
+    stdin,
+    stdout,
+    stderr,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    incrementalRendering: true,
+  });
+  controller.onRedraw = () => {
+    // ^L: wipe the terminal, forget what Ink thinks is on it, draw again.
+    stdout.write('\x1b[2J\x1b[3J\x1b[H');
+    instance.clear();
+  };
+  const onSignal = () => void controller.quit();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  const close = async (code: ExitCodeValue, message: string | undefined): Promise<ExitCodeValue> => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    instance.unmount();
+    await instance.waitUntilExit().catch(() => undefined);
+    if (message) stderr.write(`arctalk: ${message}\n`);
+    return code;
+  };
+
+  let connection: Connection;
+  try {
+    const socket = await connectTcp(config.host, config.port, config.connectTimeoutMs);
+    connection = new Connection(
+      socket,
+      session,
+      {
+        onEvent: (event) => controller.handleEvent(event),
+        onClose: (expected, error) => controller.handleClose(expected, error),
+      },
+      options.keepaliveMs ?? 0,
+    );
+  } catch (error) {
+    if (error instanceof CannotConnectError) {
+      return close(ExitCode.CANNOT_CONNECT, `cannot connect to ${config.address}: ${error.message}`);
+    }
+    await close(ExitCode.INTERNAL, undefined);
+    throw error;
+  }
+  const link: ChatLink = {
+    send: (bytes) => {
+      connection.send(bytes);
+    },
+    end: () => connection.end(),
+    finish: () => connection.finish(),
+    close: () => connection.close(),
+    get sent() {
+      return session.sent;
+    },
+    get received() {
+      return session.received;
+    },
+  };
+  controller.attach(link);
+  const outcome = await controller.outcome;
+  connection.close();
+  return close(outcome.code, outcome.message);
+}

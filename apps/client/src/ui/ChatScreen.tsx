@@ -1,0 +1,131 @@
+/**
+ * The whole screen for a {@link ChatView}: your pane on top, the peer's below
+ * (as in talk(1)), then a notice line, the input line and the status bar.
+ * Pure: the terminal size comes in as props.
+ */
+import { Box, Text } from 'ink';
+import { useEffect } from 'react';
+import type { ChatView } from '../chat-controller.js';
+import { HelpPanel } from './HelpPanel.js';
+import { InputLine } from './InputLine.js';
+import { Pane } from './Pane.js';
+import { SAS_NOTICE_ROWS, SasNotice } from './SasNotice.js';
+import { StatusBar } from './StatusBar.js';
+import type { Theme } from './theme.js';
+
+/** Smallest usable terminal. */
+export const MIN_COLUMNS = 20;
+/** Smallest usable terminal. */
+export const MIN_ROWS = 8;
+
+/** Props of {@link ChatScreen}. */
+export interface ChatScreenProps {
+  readonly view: ChatView;
+  readonly columns: number;
+  readonly rows: number;
+  readonly theme: Theme;
+  /** told the pane heights and clamped scroll offsets after each render */
+  readonly onLayout?: (layout: {
+    mineRows: number;
+    theirsRows: number;
+    mineScroll: number;
+    theirsScroll: number;
+  }) => void;
+}
+
+/**
+ * Draws the screen. It uses `rows - 1` lines, so that Ink never has to clear
+ * the whole terminal to redraw.
+ *
+ * @param props - see {@link ChatScreenProps}
+ * @returns the screen element
+ */
+export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenProps) {
+  const width = Math.max(1, columns);
+  const total = Math.max(1, rows - 1);
+  const fixed = 5; // two titles, notice, input, status
+  const available = total - fixed;
+  const sasBox = view.showSas && view.sas !== undefined && available - SAS_NOTICE_ROWS >= 2;
+  const paneRows = available - (sasBox ? SAS_NOTICE_ROWS : 0);
+  const mineRows = Math.max(0, Math.floor(paneRows / 2));
+  const theirsRows = Math.max(0, paneRows - mineRows);
+  const tooSmall = columns < MIN_COLUMNS || rows < MIN_ROWS;
+
+  const mine = view.mine.view(width, mineRows, view.scroll.mine);
+  const theirs = view.theirs.view(width, theirsRows, view.scroll.theirs);
+
+  useEffect(() => {
+    onLayout?.({ mineRows, theirsRows, mineScroll: mine.scroll, theirsScroll: theirs.scroll });
+  });
+
+  const status = (
+    <StatusBar
+      server={view.server}
+      room={view.room}
+      peerName={view.peerName}
+      phase={view.phase}
+      sas={view.sas}
+      sent={view.sent}
+      received={view.received}
+      live={view.live}
+      width={width}
+      theme={theme}
+    />
+  );
+
+  if (tooSmall) {
+    return (
+      <Box flexDirection="column" width={width} height={total}>
+        <Box flexGrow={1}>
+          <Text wrap="truncate-end">{`terminal too small (need ${MIN_COLUMNS}x${MIN_ROWS})`}</Text>
+        </Box>
+        {status}
+      </Box>
+    );
+  }
+
+  let notice = view.notice;
+  if (view.showSas && view.sas !== undefined && !sasBox) {
+    notice = {
+      text: `SAS ${view.sas}: read it to each other by voice; if it differs, someone is in the middle.`,
+      tone: 'warn',
+    };
+  }
+  const noticeColor =
+    notice?.tone === 'error' ? theme.bad : notice?.tone === 'warn' ? theme.warn : theme.accent;
+
+  return (
+    <Box flexDirection="column" width={width} height={total}>
+      {view.showHelp ? (
+        <HelpPanel live={view.live} width={width} height={mineRows + 1} theme={theme} />
+      ) : (
+        <Pane
+          title={`you (${view.name})`}
+          rows={mine.rows}
+          height={mineRows}
+          width={width}
+          focused={view.focus === 'mine'}
+          scroll={mine.scroll}
+          theme={theme}
+        />
+      )}
+      {sasBox ? <SasNotice sas={view.sas!} peerName={view.peerName} width={width} theme={theme} /> : null}
+      <Pane
+        title={view.peerName ?? 'peer'}
+        rows={theirs.rows}
+        height={theirsRows}
+        width={width}
+        focused={view.focus === 'theirs'}
+        scroll={theirs.scroll}
+        theme={theme}
+      />
+      <Box width={width} height={1}>
+        <Text color={noticeColor} bold={notice?.tone === 'error'} wrap="truncate-end">
+          {notice?.text ?? ' '}
+        </Text>
+      </Box>
+      <InputLine input={view.input} live={view.live} phase={view.phase} width={width} theme={theme} />
+      {status}
+    </Box>
+  );
+}

@@ -1,0 +1,57 @@
+/** The input line: what you are typing (line mode) or a hint (live mode). */
+import { Box, Text } from 'ink';
+import type { ChatPhase } from '../chat-controller.js';
+import type { Theme } from './theme.js';
+
+/** Props of {@link InputLine}. */
+export interface InputLineProps {
+  readonly input: string;
+  readonly live: boolean;
+  readonly phase: ChatPhase;
+  readonly width: number;
+  readonly theme: Theme;
+}
+
+/**
+ * Draws the input line. Your own input is sanitised like everything else (the
+ * keyboard decoder drops control characters before they reach it).
+ *
+ * @param props - see {@link InputLineProps}
+ * @returns the input line element
+ */
+export function InputLine({ input, live, phase, width, theme }: InputLineProps) {
+  const readOnly = phase === 'peer-left' || phase === 'failed' || phase === 'closing';
+  if (readOnly && input === '') {
+    return (
+      <Box width={width} height={1}>
+        <Text color={theme.dim} wrap="truncate-end">
+          (read only) PgUp/PgDn scroll · /quit or ^C exits
+        </Text>
+      </Box>
+    );
+  }
+  if (live && input === '') {
+    return (
+      <Box width={width} height={1}>
+        <Text color={theme.dim} wrap="truncate-end">
+          (live) keystrokes go out as you type · /command⏎ · ^C quits
+        </Text>
+      </Box>
+    );
+  }
+  // Show the end of a long line: the part being typed.
+  const room = Math.max(1, width - 3);
+  const chars = [...input];
+  const shown = chars.length > room ? `…${chars.slice(chars.length - room + 1).join('')}` : input;
+  return (
+    <Box width={width} height={1}>
+      <Text wrap="truncate-end">
+        <Text color={theme.accent} bold>
+          {'> '}
+        </Text>
+        {shown}
+        <Text inverse> </Text>
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,48 @@
+/** The status bar: server, room, peer, state, SAS, bytes sent and received. */
+import { Box, Text } from 'ink';
+import { type ChatPhase, PHASE_LABEL } from '../chat-controller.js';
+import { formatBytes } from '../messages.js';
+import type { Theme } from './theme.js';
+
+/** Props of {@link StatusBar}. All strings already sanitised. */
+export interface StatusBarProps {
+  readonly server: string;
+  readonly room: string;
+  readonly peerName: string | undefined;
+  readonly phase: ChatPhase;
+  readonly sas: string | undefined;
+  readonly sent: number;
+  readonly received: number;
+  readonly live: boolean;
+  readonly width: number;
+  readonly theme: Theme;
+}
+
+const phaseColor = (phase: ChatPhase, theme: Theme): string | undefined => {
+  if (phase === 'secured') return theme.good;
+  if (phase === 'failed' || phase === 'peer-left') return theme.bad;
+  return theme.warn;
+};
+
+/**
+ * Draws the one-line status bar, in inverse video so that nothing a peer types
+ * can pass for it (pane text never contains inverse runs other than escapes).
+ *
+ * @param props - see {@link StatusBarProps}
+ * @returns the status bar element
+ */
+export function StatusBar(props: StatusBarProps) {
+  const { server, room, peerName, phase, sas, sent, received, live, width, theme } = props;
+  return (
+    <Box width={width} height={1}>
+      <Text inverse wrap="truncate-end">
+        {` ${server} │ room ${room} │ peer ${peerName ?? '—'} │ `}
+        <Text bold color={phaseColor(phase, theme)}>
+          {PHASE_LABEL[phase]}
+        </Text>
+        {sas ? ` │ SAS ${sas}` : ''}
+        {` │ ↑${formatBytes(sent)} ↓${formatBytes(received)}${live ? ' │ live' : ''} `.padEnd(width)}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Display width of a code point in a monospace terminal, in columns: 0 for
+ * combining marks and zero-width format characters, 2 for East Asian Wide and
+ * Fullwidth characters (Unicode UAX #11) and emoji shown as pictures, 1 otherwise.
+ *
+ * An approximation of `wcwidth(3)`: terminals disagree with each other on the
+ * edges anyway. The panes render each row as a truncated <Text>, so a wrong
+ * guess costs at most a clipped character, never a broken layout.
+ */
+
+/** Ranges (inclusive) of East Asian Wide (W) and Fullwidth (F) code points, UAX #11. */
+const WIDE_RANGES: readonly (readonly [number, number])[] = [
+  [0x1100, 0x115f],
+  [0x2329, 0x232a],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xa960, 0xa97f],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x16fe0, 0x16fe4],
+  [0x17000, 0x18cff],
+  [0x1b000, 0x1b2ff],
+  [0x20000, 0x2fffd],
+  [0x30000, 0x3fffd],
+];
+
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
+const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}$/u;
+
+/**
+ * Columns a code point occupies.
+ *
+ * @param codePoint - a Unicode scalar value (not a control character: those are escaped before)
+ * @returns 0, 1 or 2
+ * @example
+ * codePointWidth(0x41);   // 1  'A'
+ * codePointWidth(0x4e2d); // 2  '中'
+ * codePointWidth(0x301);  // 0  combining acute accent
+ */
+export function codePointWidth(codePoint: number): 0 | 1 | 2 {
+  if (codePoint < 0x300) return 1;
+  const char = String.fromCodePoint(codePoint);
+  if (ZERO_WIDTH.test(char)) return 0;
+  for (const [low, high] of WIDE_RANGES) {
+    if (codePoint < low) break;
+    if (codePoint <= high) return 2;
+  }
+  if (EMOJI_PRESENTATION.test(char)) return 2;
+  return 1;
+}
+
+/**
+ * Columns a string occupies (sum of its code points' widths).
+ *
+ * @param text - printable text (already sanitised)
+ * @returns the width in columns
+ * @example
+ * stringWidth('a中'); // 3
+ */
+export function stringWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += codePointWidth(char.codePointAt(0)!);
+  return width;
+}

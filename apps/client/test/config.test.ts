@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ConfigDeps,
+  DEFAULT_PORT,
+  formatAddress,
+  parseAddress,
+  resolveConfig,
+  UsageError,
+} from '../src/config.js';
+
+const files: Record<string, Uint8Array> = {
+  'pass.txt': new TextEncoder().encode('correct horse\n'),
+  'crlf.txt': new TextEncoder().encode('secret\r\n'),
+  'empty.txt': new Uint8Array(0),
+  'newline.txt': new TextEncoder().encode('\n'),
+};
+const warnings: string[] = [];
+const deps: ConfigDeps = {
+  readFile: (path) => {
+    const file = files[path];
+    if (!file) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    return file;
+  },
+  username: () => 'alice',
+  fileMode: (path) => (path === 'pass.txt' ? 0o100644 : 0o100600),
+  warn: (message) => warnings.push(message),
+};
+const text = (bytes: Uint8Array | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
+
+describe('parseAddress', () => {
+  it('accepts host:port, host, :port and bracketed IPv6', () => {
+    expect(parseAddress('example.org:7000', DEFAULT_PORT)).toEqual({ host: 'example.org', port: 7000 });
+    expect(parseAddress('example.org', DEFAULT_PORT)).toEqual({ host: 'example.org', port: DEFAULT_PORT });
+    expect(parseAddress(':7000', DEFAULT_PORT)).toEqual({ host: '127.0.0.1', port: 7000 });
+    expect(parseAddress('', DEFAULT_PORT)).toEqual({ host: '127.0.0.1', port: DEFAULT_PORT });
+    expect(parseAddress('[::1]:7000', DEFAULT_PORT)).toEqual({ host: '::1', port: 7000 });
+    expect(parseAddress('[::1]', DEFAULT_PORT)).toEqual({ host: '::1', port: DEFAULT_PORT });
+  });
+
+  it('rejects bad ports, bare IPv6 and odd host names', () => {
+    for (const bad of ['h:0', 'h:65536', 'h:port', 'h:', '::1', 'a b:1', 'h:-1', 'h:123456']) {
+      expect(() => parseAddress(bad, DEFAULT_PORT), bad).toThrow(UsageError);
+    }
+  });
+
+  it('formats IPv6 in brackets', () => {
+    expect(formatAddress('::1', 1)).toBe('[::1]:1');
+    expect(formatAddress('h', 2)).toBe('h:2');
+  });
+});
+
+describe('resolveConfig', () => {
+  it('has documented defaults', () => {
+    const c = resolveConfig(undefined, {}, {}, deps);
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: DEFAULT_PORT,
+      address: `127.0.0.1:${DEFAULT_PORT}`,
+      room: 'lobby',
+      name: 'alice',
+      group: 'ffdhe2048',
+      minGroupBits: 2048,
+      passphrase: undefined,
+      live: false,
+      quiet: false,
+      connectTimeoutMs: 10_000,
+    });
+  });
+
+  it('takes the environment, and the command line over it', () => {
+    const env = { ARCTALK_SERVER: 'env.host:1', ARCTALK_ROOM: 'envroom', ARCTALK_NAME: 'envname' };
+    expect(resolveConfig(undefined, {}, env, deps)).toMatchObject({
+      address: 'env.host:1',
+      room: 'envroom',
+      name: 'envname',
+    });
+    expect(resolveConfig('cli.host:2', { room: 'r', name: 'n' }, env, deps)).toMatchObject({
+      address: 'cli.host:2',
+      room: 'r',
+      name: 'n',
+    });
+  });
+
+  it('limits names to 32 bytes of UTF-8 without controls, and trims a long login name', () => {
+    expect(resolveConfig(undefined, { name: 'é'.repeat(16) }, {}, deps).name).toBe('é'.repeat(16));
+    expect(() => resolveConfig(undefined, { name: 'é'.repeat(17) }, {}, deps)).toThrow(/at most 32 bytes/);
+    expect(() => resolveConfig(undefined, { name: '' }, {}, deps)).toThrow(/empty/);
+    expect(() => resolveConfig(undefined, { name: 'bob\x1b[2J' }, {}, deps)).toThrow(/control/);
+    expect(() => resolveConfig(undefined, { room: 'x'.repeat(65) }, {}, deps)).toThrow(/at most 64/);
+    const long = resolveConfig(undefined, {}, {}, { ...deps, username: () => 'ü'.repeat(40) });
+    expect(long.name).toBe('ü'.repeat(16));
+    expect(resolveConfig(undefined, {}, {}, { ...deps, username: () => undefined }).name).toBe('anonymous');
+  });
+
+  it('reads the passphrase file, strips one newline, warns when others can read it', () => {
+    warnings.length = 0;
+    expect(text(resolveConfig(undefined, { passphraseFile: 'pass.txt' }, {}, deps).passphrase)).toBe(
+      'correct horse',
+    );
+    expect(warnings).toEqual([
+      'warning: passphrase file "pass.txt" is readable by other users (chmod 600 it)',
+    ]);
+    expect(text(resolveConfig(undefined, { passphraseFile: 'crlf.txt' }, {}, deps).passphrase)).toBe(
+      'secret',
+    );
+    expect(warnings).toHaveLength(1);
+    expect(() => resolveConfig(undefined, { passphraseFile: 'empty.txt' }, {}, deps)).toThrow(/empty/);
+    expect(() => resolveConfig(undefined, { passphraseFile: 'newline.txt' }, {}, deps)).toThrow(/empty/);
+    expect(() => resolveConfig(undefined, { passphraseFile: 'missing' }, {}, deps)).toThrow(/ENOENT/);
+  });
+
+  it('takes ARCTALK_PASSPHRASE, the file winning over it; an empty variable is unset', () => {
+    expect(text(resolveConfig(undefined, {}, { ARCTALK_PASSPHRASE: 'from env' }, deps).passphrase)).toBe(
+      'from env',
+    );
+    expect(
+      text(
+        resolveConfig(undefined, { passphraseFile: 'crlf.txt' }, { ARCTALK_PASSPHRASE: 'x' }, deps)
+          .passphrase,
+      ),
+    ).toBe('secret');
+    expect(resolveConfig(undefined, {}, { ARCTALK_PASSPHRASE: '' }, deps).passphrase).toBeUndefined();
+  });
+
+  it('checks the group, the minimum group size and the timeout', () => {
+    expect(resolveConfig(undefined, { group: 'FFDHE3072' }, {}, deps).group).toBe('ffdhe3072');
+    expect(() => resolveConfig(undefined, { group: 'dh1024' }, {}, deps)).toThrow(/unknown --group/);
+    expect(resolveConfig(undefined, { minGroupBits: '3072' }, {}, deps).minGroupBits).toBe(3072);
+    expect(() => resolveConfig(undefined, { minGroupBits: 'lots' }, {}, deps)).toThrow(/--min-group-bits/);
+    expect(resolveConfig(undefined, { connectTimeout: '3' }, {}, deps).connectTimeoutMs).toBe(3000);
+    expect(() => resolveConfig(undefined, { connectTimeout: '0' }, {}, deps)).toThrow(/--connect-timeout/);
+  });
+});
