@@ -2,7 +2,7 @@
 
 /** The one sentence on how to use the SAS. */
 export const SAS_ADVICE =
-  'Read this code to each other by voice (phone or in person): if the two codes differ, someone is in the middle.';
+  'Read this code to each other by voice: if the two codes differ, someone is in the middle.';
 
 /**
  * Formats a byte count for the status bar.

@@ -9,7 +9,7 @@ import type { ChatView } from '../chat-controller.js';
 import { HelpPanel } from './HelpPanel.js';
 import { InputLine } from './InputLine.js';
 import { Pane } from './Pane.js';
-import { SAS_NOTICE_ROWS, SasNotice } from './SasNotice.js';
+import { SasNotice, sasNoticeRows } from './SasNotice.js';
 import { StatusBar } from './StatusBar.js';
 import type { Theme } from './theme.js';
 
@@ -45,8 +45,9 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
   const total = Math.max(1, rows - 1);
   const fixed = 5; // two titles, notice, input, status
   const available = total - fixed;
-  const sasBox = view.showSas && view.sas !== undefined && available - SAS_NOTICE_ROWS >= 2;
-  const paneRows = available - (sasBox ? SAS_NOTICE_ROWS : 0);
+  const sasRows = sasNoticeRows(width);
+  const sasBox = view.showSas && view.sas !== undefined && available - sasRows >= 2;
+  const paneRows = available - (sasBox ? sasRows : 0);
   const mineRows = Math.max(0, Math.floor(paneRows / 2));
   const theirsRows = Math.max(0, paneRows - mineRows);
   const tooSmall = columns < MIN_COLUMNS || rows < MIN_ROWS;
@@ -77,7 +78,7 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
     return (
       <Box flexDirection="column" width={width} height={total}>
         <Box flexGrow={1}>
-          <Text wrap="truncate-end">{`terminal too small (need ${MIN_COLUMNS}x${MIN_ROWS})`}</Text>
+          <Text wrap="wrap">{`terminal too small (need ${MIN_COLUMNS}x${MIN_ROWS})`}</Text>
         </Box>
         {status}
       </Box>
@@ -87,7 +88,7 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
   let notice = view.notice;
   if (view.showSas && view.sas !== undefined && !sasBox) {
     notice = {
-      text: `SAS ${view.sas}: read it to each other by voice; if it differs, someone is in the middle.`,
+      text: `SAS ${view.sas}: compare it by voice; if it differs, someone is in the middle`,
       tone: 'warn',
     };
   }
@@ -97,28 +98,31 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
   return (
     <Box flexDirection="column" width={width} height={total}>
       {view.showHelp ? (
-        <HelpPanel live={view.live} width={width} height={mineRows + 1} theme={theme} />
+        // Help takes the place of both panes (and of the SAS box) while it is open.
+        <HelpPanel live={view.live} width={width} height={available + 2} theme={theme} />
       ) : (
-        <Pane
-          title={`you (${view.name})`}
-          rows={mine.rows}
-          height={mineRows}
-          width={width}
-          focused={view.focus === 'mine'}
-          scroll={mine.scroll}
-          theme={theme}
-        />
+        <>
+          <Pane
+            title={`you (${view.name})`}
+            rows={mine.rows}
+            height={mineRows}
+            width={width}
+            focused={view.focus === 'mine'}
+            scroll={mine.scroll}
+            theme={theme}
+          />
+          {sasBox ? <SasNotice sas={view.sas!} peerName={view.peerName} width={width} theme={theme} /> : null}
+          <Pane
+            title={view.peerName ?? 'peer'}
+            rows={theirs.rows}
+            height={theirsRows}
+            width={width}
+            focused={view.focus === 'theirs'}
+            scroll={theirs.scroll}
+            theme={theme}
+          />
+        </>
       )}
-      {sasBox ? <SasNotice sas={view.sas!} peerName={view.peerName} width={width} theme={theme} /> : null}
-      <Pane
-        title={view.peerName ?? 'peer'}
-        rows={theirs.rows}
-        height={theirsRows}
-        width={width}
-        focused={view.focus === 'theirs'}
-        scroll={theirs.scroll}
-        theme={theme}
-      />
       <Box width={width} height={1}>
         <Text color={noticeColor} bold={notice?.tone === 'error'} wrap="truncate-end">
           {notice?.text ?? ' '}

@@ -37,15 +37,20 @@ export function HelpPanel({ live, width, height, theme }: HelpPanelProps) {
       height={height}
       paddingX={1}
       overflow="hidden"
+      flexShrink={0}
     >
-      <Text bold wrap="truncate-end">
-        arctalk help ({live ? 'live mode: keystrokes go out as typed' : 'line mode: lines go out on return'})
-        — /help closes
-      </Text>
-      {lines.map(([key, text]) => (
-        <Text key={key} wrap="truncate-end">
-          <Text color={theme.accent}>{key.padEnd(10)}</Text> {text}
+      <Box flexShrink={0}>
+        <Text bold wrap="truncate-end">
+          arctalk help ({live ? 'live mode: keystrokes go out as typed' : 'line mode: lines go out on return'}
+          ) — /help closes
         </Text>
+      </Box>
+      {lines.map(([key, text]) => (
+        <Box key={key} flexShrink={0}>
+          <Text wrap="truncate-end">
+            <Text color={theme.accent}>{key.padEnd(10)}</Text> {text}
+          </Text>
+        </Box>
       ))}
     </Box>
   );

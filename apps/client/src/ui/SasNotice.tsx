@@ -11,8 +11,16 @@ export interface SasNoticeProps {
   readonly theme: Theme;
 }
 
-/** Rows the notice takes (border included). */
-export const SAS_NOTICE_ROWS = 6;
+/**
+ * Rows the notice takes at a given width (border included): the advice wraps.
+ *
+ * @param width - columns
+ * @returns rows
+ */
+export function sasNoticeRows(width: number): number {
+  const inner = Math.max(1, width - 4);
+  return 5 + Math.ceil(SAS_ADVICE.length / inner);
+}
 
 /**
  * Draws the SAS in a box with one sentence on how to use it.
@@ -27,14 +35,15 @@ export function SasNotice({ sas, peerName, width, theme }: SasNoticeProps) {
       borderStyle="double"
       borderColor={theme.warn}
       width={width}
-      height={SAS_NOTICE_ROWS}
+      height={sasNoticeRows(width)}
       paddingX={1}
+      flexShrink={0}
     >
       <Text wrap="truncate-end">
         Secured with {peerName ?? 'your peer'}. Short authentication string (SAS):
       </Text>
       <Text bold inverse wrap="truncate-end">{` ${sas} `}</Text>
-      <Text wrap="truncate-end">{SAS_ADVICE}</Text>
+      <Text wrap="wrap">{SAS_ADVICE}</Text>
       <Text color={theme.dim} wrap="truncate-end">
         Shown until the first message; /sas shows it again.
       </Text>

@@ -1,4 +1,7 @@
-/** The status bar: server, room, peer, state, SAS, bytes sent and received. */
+/**
+ * The status bar: state, SAS, peer, room, server, bytes sent and received, in
+ * that order so that a narrow terminal cuts the least important end.
+ */
 import { Box, Text } from 'ink';
 import { type ChatPhase, PHASE_LABEL } from '../chat-controller.js';
 import { formatBytes } from '../messages.js';
@@ -36,12 +39,14 @@ export function StatusBar(props: StatusBarProps) {
   return (
     <Box width={width} height={1}>
       <Text inverse wrap="truncate-end">
-        {` ${server} │ room ${room} │ peer ${peerName ?? '—'} │ `}
+        {' '}
         <Text bold color={phaseColor(phase, theme)}>
           {PHASE_LABEL[phase]}
         </Text>
         {sas ? ` │ SAS ${sas}` : ''}
-        {` │ ↑${formatBytes(sent)} ↓${formatBytes(received)}${live ? ' │ live' : ''} `.padEnd(width)}
+        {` │ peer ${peerName ?? '—'} │ room ${room} │ ${server} │ ↑${formatBytes(sent)} ↓${formatBytes(received)}${live ? ' │ live' : ''} `.padEnd(
+          width,
+        )}
       </Text>
     </Box>
   );

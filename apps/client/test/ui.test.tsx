@@ -1,0 +1,343 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { ChatController, type ChatLink } from '../src/chat-controller.js';
+import { PaneBuffer } from '../src/pane.js';
+import { App } from '../src/ui/App.js';
+import { ChatScreen } from '../src/ui/ChatScreen.js';
+import { Pane } from '../src/ui/Pane.js';
+import { StatusBar } from '../src/ui/StatusBar.js';
+import { noColorRequested, theme } from '../src/ui/theme.js';
+
+const plain = theme(true);
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** A link that records what the controller sends (the network is covered by the e2e tests). */
+class RecordingLink implements ChatLink {
+  readonly out: Uint8Array[] = [];
+  ended = false;
+  finished = false;
+  closed = false;
+  send(bytes: Uint8Array): void {
+    this.out.push(bytes);
+  }
+  async end(): Promise<void> {
+    this.ended = true;
+  }
+  async finish(): Promise<void> {
+    this.finished = true;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  get sent(): number {
+    return this.out.reduce((n, b) => n + b.length, 0);
+  }
+  received = 0;
+  text(): string {
+    return this.out.map((b) => new TextDecoder().decode(b)).join('');
+  }
+}
+
+function securedController(live = false): { chat: ChatController; link: RecordingLink } {
+  const chat = new ChatController({ server: '127.0.0.1:5518', room: 'lobby', name: 'alice', live });
+  const link = new RecordingLink();
+  chat.attach(link);
+  chat.handleEvent({ type: 'waiting' });
+  chat.handleEvent({ type: 'paired', role: 'initiator', peerName: 'bob' });
+  chat.handleEvent({
+    type: 'secured',
+    sas: 'tiger-apple-ocean-violet',
+    sasWords: ['tiger', 'apple', 'ocean', 'violet'],
+  });
+  return { chat, link };
+}
+
+const screen = (chat: ChatController, columns = 80, rows = 24) =>
+  render(<ChatScreen view={chat.getSnapshot()} columns={columns} rows={rows} theme={plain} />);
+
+describe('ChatScreen', () => {
+  it('shows both panes, the input line and a status bar with server, room, peer, state and counters', () => {
+    const { chat, link } = securedController();
+    chat.handleEvent({ type: 'text', data: utf8('hello alice\n') });
+    link.received = 12;
+    chat.handleActions([{ type: 'text', text: 'hi bob' }, { type: 'enter' }]);
+    const frame = screen(chat, 100).lastFrame()!;
+    const lines = frame.split('\n');
+    expect(lines).toHaveLength(23);
+    expect(frame).toContain('you (alice)');
+    expect(frame).toContain('hi bob');
+    expect(frame).toContain('hello alice');
+    const status = lines.at(-1)!;
+    expect(status).toContain('127.0.0.1:5518');
+    expect(status).toContain('room lobby');
+    expect(status).toContain('peer bob');
+    expect(status).toContain('secured');
+    expect(status).toContain('SAS tiger-apple-ocean-violet');
+    expect(status).toContain('↑7 B ↓12 B');
+    // Your pane is above the peer's, as in talk.
+    expect(frame.indexOf('hi bob')).toBeLessThan(frame.indexOf('hello alice'));
+  });
+
+  it('shows each phase in the status bar', () => {
+    const chat = new ChatController({ server: 'h:1', room: 'r', name: 'a', live: false });
+    expect(screen(chat).lastFrame()!.split('\n').at(-1)).toContain('connecting');
+    chat.handleEvent({ type: 'waiting' });
+    expect(screen(chat).lastFrame()!.split('\n').at(-1)).toContain('waiting for peer');
+    chat.handleEvent({ type: 'paired', role: 'responder', peerName: 'bob' });
+    expect(screen(chat).lastFrame()!.split('\n').at(-1)).toContain('securing');
+  });
+
+  it('shows the SAS prominently with how to use it until the first message; /sas brings it back', async () => {
+    const { chat } = securedController();
+    let frame = screen(chat).lastFrame()!;
+    expect(frame).toContain('Secured with bob');
+    expect(frame).toContain(' tiger-apple-ocean-violet ');
+    expect(frame).toContain('Read this code to each other by voice');
+    expect(frame.replace(/[║\s]+/g, ' ')).toContain('if the two codes differ, someone is in the middle');
+    chat.handleEvent({ type: 'text', data: utf8('first\n') });
+    frame = screen(chat).lastFrame()!;
+    expect(frame).not.toContain('Secured with bob');
+    chat.handleActions([{ type: 'text', text: '/sas' }, { type: 'enter' }]);
+    expect(screen(chat).lastFrame()!).toContain('Secured with bob');
+  });
+
+  it('falls back to a one-line SAS notice in a short terminal', () => {
+    const { chat } = securedController();
+    const frame = screen(chat, 100, 10).lastFrame()!;
+    expect(frame).toContain(
+      'SAS tiger-apple-ocean-violet: compare it by voice; if it differs, someone is in the middle',
+    );
+  });
+
+  it('says when the peer has left and becomes read-only', () => {
+    const { chat, link } = securedController();
+    chat.handleEvent({ type: 'text', data: utf8('bye\n') });
+    chat.handleEvent({ type: 'peer-left', ended: false });
+    const frame = screen(chat).lastFrame()!;
+    expect(frame).toContain('bob left without ending the conversation');
+    expect(frame).toContain('(read only)');
+    expect(frame.split('\n').at(-1)).toContain('peer left');
+    chat.handleActions([{ type: 'text', text: 'anyone?' }, { type: 'enter' }]);
+    expect(link.out).toHaveLength(0);
+    expect(screen(chat).lastFrame()!).toContain('bob has left: nothing more can be sent.');
+  });
+
+  it('says when the peer left after ending cleanly', () => {
+    const { chat } = securedController();
+    chat.handleEvent({ type: 'peer-ended' });
+    chat.handleEvent({ type: 'peer-left', ended: true });
+    expect(screen(chat).lastFrame()!).toContain('bob has left. You can read the conversation');
+  });
+
+  it('draws hostile peer text escaped: no cursor moves, no title change, no fake status bar', () => {
+    const { chat } = securedController();
+    const hostile =
+      '\x1b[2J\x1b[H\x1b]0;owned\x07\x1b[24;1H\x1b[7m peer bob │ secured │ SAS 0000 \x1b[0m\x9b6n\u202egnp.exe\n';
+    chat.handleEvent({ type: 'text', data: utf8(hostile) });
+    const frame = screen(chat, 120, 24).lastFrame()!;
+    expect(frame).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(frame).toContain(
+      '^[[2J^[[H^[]0;owned^G^[[24;1H^[[7m peer bob │ secured │ SAS 0000 ^[[0m<U+009B>6n<U+202E>gnp.exe',
+    );
+    // The status bar is still the last line and still ours.
+    const status = frame.split('\n').at(-1)!;
+    expect(status).toContain('SAS tiger-apple-ocean-violet');
+    expect(status).not.toContain('0000');
+  });
+
+  it('sanitises a hostile peer name everywhere it is shown', () => {
+    const chat = new ChatController({ server: 'h:1', room: 'r', name: 'a', live: false });
+    chat.handleEvent({ type: 'paired', role: 'responder', peerName: 'mallory\x1b]2;x\x07' });
+    const frame = screen(chat).lastFrame()!;
+    expect(frame).toContain('mallory^[]2;x^G');
+    expect(frame).not.toContain('\x1b');
+  });
+
+  it('asks for a bigger terminal when too small, keeping the status bar', () => {
+    const { chat } = securedController();
+    const frame = screen(chat, 15, 5).lastFrame()!;
+    expect(frame.replace(/\s+/g, ' ')).toContain('terminal too small');
+  });
+});
+
+describe('Pane and StatusBar', () => {
+  it('pads a pane to its height and marks scrollback', () => {
+    const pane = new PaneBuffer();
+    pane.write(utf8('one\ntwo\nthree\n'));
+    const { rows, scroll } = pane.view(30, 2, 1);
+    const frame = render(
+      <Pane title="bob" rows={rows} height={4} width={30} focused scroll={scroll} theme={plain} />,
+    ).lastFrame()!;
+    const lines = frame.split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toContain('▸ bob [scrolled back 1 rows');
+    expect(lines.slice(3).map((l) => l.trim())).toEqual(['one', 'two']);
+  });
+
+  it('truncates the status bar to the width', () => {
+    const frame = render(
+      <StatusBar
+        server="a-very-long-host-name.example.org:5518"
+        room="r"
+        peerName="p"
+        phase="secured"
+        sas="x"
+        sent={0}
+        received={0}
+        live={false}
+        width={30}
+        theme={plain}
+      />,
+    ).lastFrame()!;
+    expect(frame.split('\n')).toHaveLength(1);
+    expect(frame.length).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('theme', () => {
+  it('honours NO_COLOR (present and non-empty)', () => {
+    expect(noColorRequested({ NO_COLOR: '1' })).toBe(true);
+    expect(noColorRequested({ NO_COLOR: '' })).toBe(false);
+    expect(noColorRequested({})).toBe(false);
+    expect(Object.values(theme(true)).every((c) => c === undefined)).toBe(true);
+    expect(Object.values(theme(false)).every((c) => typeof c === 'string')).toBe(true);
+  });
+});
+
+describe('App (keyboard)', () => {
+  it('line mode: typing edits the input line, return sends the line and shows it in your pane', async () => {
+    const { chat, link } = securedController();
+    const app = render(<App controller={chat} theme={plain} columns={80} rows={24} />);
+    await tick();
+    app.stdin.write('helo');
+    await tick();
+    app.stdin.write('\x7f');
+    await tick();
+    app.stdin.write('lo there');
+    await tick();
+    expect(app.lastFrame()).toContain('> hello there');
+    app.stdin.write('\x17');
+    await tick();
+    expect(chat.getSnapshot().input).toBe('hello ');
+    app.stdin.write('world\r');
+    await tick();
+    expect(link.text()).toBe('hello world\n');
+    const frame = app.lastFrame()!;
+    expect(frame).toContain('hello world');
+    expect(frame).not.toContain('Secured with bob'); // the SAS notice gives way to the first message
+    app.unmount();
+  });
+
+  it('live mode: each keystroke goes out, erase/kill/word-erase as 0x7f/0x15/0x17', async () => {
+    const { chat, link } = securedController(true);
+    const app = render(<App controller={chat} theme={plain} columns={80} rows={24} />);
+    await tick();
+    for (const key of ['h', 'i', 'x', '\x7f', ' ', 'y', 'o', '\x17', 'z', '\x15', 'o', 'k', '\r']) {
+      app.stdin.write(key);
+      await tick();
+    }
+    expect(link.out.map((b) => [...b])).toEqual([
+      [0x68],
+      [0x69],
+      [0x78],
+      [0x7f],
+      [0x20],
+      [0x79],
+      [0x6f],
+      [0x17],
+      [0x7a],
+      [0x15],
+      [0x6f],
+      [0x6b],
+      [0x0a],
+    ]);
+    expect(chat.getSnapshot().mine.lines()).toEqual(['ok', '']);
+    app.unmount();
+  });
+
+  it('live mode: a /command is held locally and run, not sent', async () => {
+    const { chat, link } = securedController(true);
+    const app = render(<App controller={chat} theme={plain} columns={80} rows={24} />);
+    await tick();
+    app.stdin.write('/help');
+    await tick();
+    expect(app.lastFrame()).toContain('> /help');
+    app.stdin.write('\r');
+    await tick();
+    expect(link.out).toHaveLength(0);
+    expect(app.lastFrame()).toContain('arctalk help (live mode');
+    app.unmount();
+  });
+
+  it('^C quits like /quit: sends END, closes, exits 0', async () => {
+    const { chat, link } = securedController();
+    const app = render(<App controller={chat} theme={plain} columns={80} rows={24} />);
+    await tick();
+    app.stdin.write('\x03');
+    const outcome = await chat.outcome;
+    expect(outcome).toEqual({ code: 0, message: undefined });
+    expect(link.ended).toBe(true);
+    expect(link.finished).toBe(true);
+    app.unmount();
+  });
+
+  it('/quit after the peer vanished without END exits with the peer-left code', async () => {
+    const { chat } = securedController();
+    chat.handleEvent({ type: 'peer-left', ended: false });
+    chat.handleActions([{ type: 'text', text: '/quit' }, { type: 'enter' }]);
+    expect(await chat.outcome).toEqual({ code: 6, message: 'bob left before ending the conversation' });
+  });
+
+  it('refuses to send before the channel is secured, keeping the line', async () => {
+    const chat = new ChatController({ server: 'h:1', room: 'r', name: 'a', live: false });
+    const link = new RecordingLink();
+    chat.attach(link);
+    chat.handleEvent({ type: 'waiting' });
+    chat.handleActions([{ type: 'text', text: 'too early' }, { type: 'enter' }]);
+    expect(link.out).toHaveLength(0);
+    expect(chat.getSnapshot().input).toBe('too early');
+    expect(chat.getSnapshot().notice?.text).toMatch(/Not secured yet/);
+  });
+
+  it('PgUp/PgDn scroll the focused pane; Tab switches; /clear empties both', async () => {
+    const { chat } = securedController();
+    for (let i = 0; i < 40; i++) chat.handleEvent({ type: 'text', data: utf8(`line ${i}\n`) });
+    const app = render(<App controller={chat} theme={plain} columns={80} rows={24} />);
+    await tick();
+    expect(app.lastFrame()).toContain('line 39');
+    app.stdin.write('\x1b[5~'); // PgUp
+    await tick();
+    expect(app.lastFrame()).not.toContain('line 39');
+    expect(app.lastFrame()).toContain('scrolled back');
+    app.stdin.write('\x1b[6~'); // PgDn
+    await tick();
+    expect(app.lastFrame()).toContain('line 39');
+    app.stdin.write('\t');
+    await tick();
+    expect(chat.getSnapshot().focus).toBe('mine');
+    chat.handleActions([{ type: 'text', text: '/clear' }, { type: 'enter' }]);
+    await tick();
+    expect(app.lastFrame()).not.toContain('line 39');
+    app.unmount();
+  });
+
+  it('a tampering error ends with the authentication code and says so', async () => {
+    const { chat, link } = securedController();
+    chat.handleEvent({
+      type: 'error',
+      error: Object.assign(new Error('authentication failed'), { code: 'AUTH_FAILED' }) as never,
+    });
+    const outcome = await chat.outcome;
+    expect(outcome.code).toBe(5);
+    expect(outcome.message).toMatch(/tampering detected/);
+    expect(link.closed).toBe(true);
+    expect(chat.getSnapshot().phase).toBe('failed');
+  });
+
+  it('losing the connection ends with the connection-lost code', async () => {
+    const { chat } = securedController();
+    chat.handleClose(false, Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+    expect(await chat.outcome).toEqual({ code: 4, message: 'connection to 127.0.0.1:5518 lost: ECONNRESET' });
+  });
+});
