@@ -45,7 +45,7 @@ const typeName = (value: unknown): string => {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
   const ctor = (value as { constructor?: { name?: unknown } }).constructor;
-  return typeof ctor?.name === 'string' ? ctor.name : 'object';
+  return typeof ctor?.name === 'string' && ctor !== Object ? ctor.name : 'object';
 };
 
 /** @internal Throws a TypeError naming `name` unless `value` is a Uint8Array (a Node Buffer is one; so is one from another realm). */

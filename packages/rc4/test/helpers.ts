@@ -29,3 +29,7 @@ export const concat = (pieces: Uint8Array[]): Uint8Array => {
   }
   return out;
 };
+
+/** Byte equality without building strings (for the long loops; `hex` is for messages). */
+export const equal = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((x, n) => x === b[n]);
