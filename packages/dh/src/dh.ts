@@ -53,10 +53,12 @@ export interface DHOptions {
    */
   randomBytes?: (length: number) => Uint8Array;
   /**
-   * Size of generated secret exponents in bits (≥ 2). Default: the larger of
-   * twice the group's security strength (SP 800-56A) and RFC 7919 §5.2's
-   * minimum, rounded up to whole bytes. When it reaches the bit length of q,
-   * secret keys are uniform in [2, q − 1].
+   * Size of generated secret exponents in bits (integer ≥ 2); keys are drawn
+   * uniformly from [2, 2^secretKeyBits − 1], or from [2, q − 1] once it
+   * reaches the bit length of q. Default for safe-prime groups (all named
+   * groups): max(2 × security strength, RFC 7919 §5.2 minimum) rounded up to
+   * whole bytes, e.g. 232 bits for 2048-bit groups; full-size below 1024
+   * bits. Default for groups with a short q of their own (RFC 5114): |q|.
    */
   secretKeyBits?: number;
 }
@@ -124,7 +126,7 @@ export function securityStrength(bits: number): number {
   if (bits >= 3072) return 128;
   if (bits >= 2048) return 112;
   if (bits >= 1024) return 80;
-  return Math.max(1, bits >> 4);
+  return 0; // below 1024 bits: no meaningful strength; keep exponents full-size
 }
 
 /** RFC 7919 §5.2 Table: minimum short-exponent lengths for the ffdhe sizes. */
@@ -137,9 +139,15 @@ function rfc7919MinimumExponent(bits: number): number {
   return 0;
 }
 
-/** Default secret exponent size for a p of `bits` bits, in whole bytes. */
+/**
+ * Default secret exponent size for a safe-prime group whose p has `bits` bits:
+ * max(2·s, RFC 7919 §5.2 minimum) rounded up to whole bytes, or `Infinity`
+ * (uniform in [2, q − 1]) for groups under 1024 bits.
+ */
 export function defaultSecretKeyBits(bits: number): number {
-  const n = Math.max(2 * securityStrength(bits), rfc7919MinimumExponent(bits));
+  const s = securityStrength(bits);
+  if (s === 0) return Number.POSITIVE_INFINITY;
+  const n = Math.max(2 * s, rfc7919MinimumExponent(bits));
   return Math.ceil(n / 8) * 8;
 }
 
@@ -179,14 +187,17 @@ export function toGroup(input: unknown): DHGroup {
     throw new RangeError('"group.g" does not generate a subgroup of order q');
   }
   const bits = bitLength(p);
-  const group: DHGroup = Object.freeze({
-    name: name ?? 'custom',
-    p,
-    g,
-    q: order,
-    byteLength: Math.ceil(bits / 8),
-    bits,
-  });
+  const byteLength = Math.ceil(bits / 8);
+  const given = input as Partial<DHGroup>;
+  // A frozen, complete and consistent DHGroup (such as groups.ffdhe2048) is kept as is.
+  const group: DHGroup =
+    Object.isFrozen(input) &&
+    typeof name === 'string' &&
+    q !== undefined &&
+    given.bits === bits &&
+    given.byteLength === byteLength
+      ? (input as DHGroup)
+      : Object.freeze({ name: name ?? 'custom', p, g, q: order, byteLength, bits });
   validated.add(group);
   return group;
 }
@@ -221,13 +232,16 @@ export function createDHWith(factory: DHBackendFactory, groupInput: unknown, opt
   }
   const { p, q, byteLength } = group;
   const qBits = bitLength(q);
-  // Short exponents in [2, 2^n − 1], or uniform in [2, q − 1] once n reaches |q|.
-  const n = Math.min(requested ?? defaultSecretKeyBits(group.bits), qBits);
+  const safePrime = q === (p - 1n) >> 1n;
+  const trivialOrder = q === p - 1n;
+  // SP 800-56A Rev. 3 §5.6.1.1: a group with its own (short) q, as RFC 5114's,
+  // takes x uniform in [1, q − 1] (here [2, q − 1]); a safe-prime group takes
+  // x in [1, 2^n − 1] with 2s ≤ n ≤ |q| (here [2, 2^n − 1]).
+  const shortDefault = safePrime || trivialOrder ? defaultSecretKeyBits(group.bits) : qBits;
+  const n = Math.min(requested ?? shortDefault, qBits);
   const uniform = n >= qBits;
   const secretLength = Math.ceil(n / 8);
   const topMask = 0xff >> (secretLength * 8 - n);
-  const safePrime = q === (p - 1n) >> 1n;
-  const trivialOrder = q === p - 1n;
   const pMinus1 = p - 1n;
   const backend = factory(group, n);
 

@@ -1,0 +1,4 @@
+import * as pure from '../src/index.js';
+import { dhSuite } from './dh-suite.js';
+
+dhSuite('pure', pure);
