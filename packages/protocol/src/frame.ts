@@ -19,8 +19,8 @@ export const DEFAULT_ROOM = 'lobby';
 export const lengths = Object.freeze({
   /** `u32 length | u8 type` */
   header: 5,
-  /** the smallest allowed `max frame length` */
-  minMaxFrameLength: 256,
+  /** the smallest allowed `max frame length` (an ffdhe8192 KEX frame needs 1061) */
+  minMaxFrameLength: 2048,
   /** display name in HELLO / PAIRED: 1..32 bytes of UTF-8 */
   maxName: 32,
   /** room name in HELLO: 0..64 bytes of UTF-8 (0 = the default room) */
@@ -192,17 +192,12 @@ export function _readU32(b: Uint8Array, offset: number): number {
 }
 
 /** @internal Validates a max frame length option. */
-export function _checkMaxFrameLength(value: unknown): number {
+export function _checkMaxFrameLength(value: unknown, min: number = lengths.minMaxFrameLength): number {
   if (value === undefined) return DEFAULT_MAX_FRAME_LENGTH;
-  if (
-    typeof value !== 'number' ||
-    !Number.isInteger(value) ||
-    value < lengths.minMaxFrameLength ||
-    value > 0xffffffff
-  ) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) {
     throw new LocalProtocolError(
       'INVALID_ARGUMENT',
-      `"maxFrameLength" expected integer ${lengths.minMaxFrameLength}..2^32-1, got ${String(value)}`,
+      `"maxFrameLength" expected integer ${min}..2^32-1, got ${String(value)}`,
     );
   }
   return value;
@@ -210,7 +205,7 @@ export function _checkMaxFrameLength(value: unknown): number {
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
-  /** cap on a frame's length field; default {@link DEFAULT_MAX_FRAME_LENGTH} */
+  /** cap on a frame's length field, 1..2^32-1; default {@link DEFAULT_MAX_FRAME_LENGTH} */
   maxFrameLength?: number;
   /** which type bytes are accepted; default {@link isKnownFrameType} */
   acceptType?: (type: number) => boolean;
@@ -254,7 +249,7 @@ export class FrameDecoder {
    * @throws LocalProtocolError INVALID_ARGUMENT for a bad option
    */
   constructor(options: FrameDecoderOptions = {}) {
-    this.#max = _checkMaxFrameLength(options.maxFrameLength);
+    this.#max = _checkMaxFrameLength(options.maxFrameLength, 1);
     this.#accept = options.acceptType ?? isKnownFrameType;
   }
 

@@ -290,7 +290,7 @@ describe('Relay refusals', () => {
     relay.open('a');
     expect(() => relay.open('a')).toThrow(/already open/);
     expect(() => relay.receive('a', 'x' as unknown as Uint8Array)).toThrow(LocalProtocolError);
-    expect(() => new Relay({ maxFrameLength: 10 })).toThrow(LocalProtocolError);
+    expect(() => new Relay({ maxFrameLength: 2047 })).toThrow(LocalProtocolError);
   });
 
   it('property: random bytes never throw, and every byte sent is whole valid frames', () => {
@@ -299,7 +299,7 @@ describe('Relay refusals', () => {
         fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 6 }),
         fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 6 }),
         (fromA, fromB) => {
-          const relay = new Relay({ maxFrameLength: 300 });
+          const relay = new Relay({ maxFrameLength: 2048 });
           relay.open('a');
           relay.open('b');
           const actions: RelayAction[] = [

@@ -1,0 +1,285 @@
+/**
+ * The key schedule: transcript hash (SHA-256, FIPS 180-4), HKDF-SHA256 (RFC 5869)
+ * for every key, scrypt (RFC 7914) to stretch the optional passphrase, HMAC-SHA256
+ * (RFC 2104) for CONFIRM, and the short authentication string rendered with the
+ * PGP word list. All primitives come from @noble/hashes. Labels and lengths:
+ * PROTOCOL.md §5.
+ * @module
+ */
+import { expand, extract } from '@noble/hashes/hkdf';
+import { hmac } from '@noble/hashes/hmac';
+import { scrypt } from '@noble/hashes/scrypt';
+import { sha256 } from '@noble/hashes/sha2';
+import { PGP_EVEN_WORDS, PGP_ODD_WORDS } from './_pgp-words';
+import { _abytes, _describe, LocalProtocolError } from './errors';
+import { _utf8, PROTOCOL_VERSION } from './frame';
+
+/** The protocol label that prefixes every transcript and KDF label. */
+export const PROTOCOL_LABEL = 'arctalk/1';
+
+/** Lengths of the derived values, in bytes. */
+export const keyLengths = Object.freeze({
+  transcriptHash: 32,
+  rc4Key: 32,
+  macKey: 32,
+  confirmKey: 32,
+  confirm: 32,
+  /** 24 bits, read as three PGP words */
+  sas: 3,
+  passphraseKey: 32,
+});
+
+/** scrypt parameters that stretch the passphrase (RFC 7914): N = 2^15, r = 8, p = 1 (32 MiB). */
+export const PASSPHRASE_SCRYPT = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
+
+/** The KDF labels (HKDF `info`, commitment and confirmation prefixes), as UTF-8 strings. */
+export const labels = Object.freeze({
+  commit: `${PROTOCOL_LABEL} commit`,
+  sas: `${PROTOCOL_LABEL} sas`,
+  master: `${PROTOCOL_LABEL} master`,
+  passphrase: `${PROTOCOL_LABEL} passphrase`,
+  i2rRc4: `${PROTOCOL_LABEL} i2r rc4`,
+  i2rMac: `${PROTOCOL_LABEL} i2r mac`,
+  r2iRc4: `${PROTOCOL_LABEL} r2i rc4`,
+  r2iMac: `${PROTOCOL_LABEL} r2i mac`,
+  initiatorConfirm: `${PROTOCOL_LABEL} initiator confirm`,
+  responderConfirm: `${PROTOCOL_LABEL} responder confirm`,
+  confirm: `${PROTOCOL_LABEL} confirm`,
+});
+
+const concatBytes = (...parts: Uint8Array[]): Uint8Array => {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+
+/**
+ * The commitment the initiator sends in COMMIT:
+ * `SHA-256("arctalk/1 commit" || initiator KEX body)`.
+ *
+ * @param initiatorKexBody - the exact KEX body the initiator will reveal
+ * @returns 32 bytes
+ * @example
+ * ```ts
+ * const commitment = commitmentOf(kexBody);
+ * ```
+ */
+export function commitmentOf(initiatorKexBody: Uint8Array): Uint8Array {
+  _abytes('initiatorKexBody', initiatorKexBody);
+  return sha256.create().update(_utf8(labels.commit)).update(initiatorKexBody).digest();
+}
+
+/** What the transcript hash covers (PROTOCOL.md §5.1). */
+export interface TranscriptInput {
+  room: string;
+  initiatorName: string;
+  responderName: string;
+  commitBody: Uint8Array;
+  responderKexBody: Uint8Array;
+  initiatorKexBody: Uint8Array;
+}
+
+/**
+ * The transcript hash: SHA-256 over eight length-prefixed fields
+ * (`u32 length | bytes` each): "arctalk/1", the version byte, room, initiator
+ * name, responder name, COMMIT body, responder KEX body, initiator KEX body.
+ *
+ * @param input - the agreed values (strings are hashed as UTF-8)
+ * @returns 32 bytes
+ * @example
+ * ```ts
+ * const th = transcriptHash({ room, initiatorName, responderName, commitBody, responderKexBody, initiatorKexBody });
+ * ```
+ */
+export function transcriptHash(input: TranscriptInput): Uint8Array {
+  const h = sha256.create();
+  const put = (bytes: Uint8Array) => {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, bytes.length);
+    h.update(len).update(bytes);
+  };
+  put(_utf8(PROTOCOL_LABEL));
+  put(new Uint8Array([PROTOCOL_VERSION]));
+  put(_utf8(input.room));
+  put(_utf8(input.initiatorName));
+  put(_utf8(input.responderName));
+  put(input.commitBody);
+  put(input.responderKexBody);
+  put(input.initiatorKexBody);
+  return h.digest();
+}
+
+/**
+ * Normalises a passphrase to bytes: a string is NFC-normalised then UTF-8 encoded;
+ * bytes are used as given.
+ *
+ * @param passphrase - the pre-shared passphrase
+ * @returns its bytes (never empty)
+ * @throws LocalProtocolError INVALID_ARGUMENT for an empty or mistyped passphrase
+ * @example
+ * ```ts
+ * passphraseBytes('correct horse'); // Uint8Array(13)
+ * ```
+ */
+export function passphraseBytes(passphrase: Uint8Array | string): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof passphrase === 'string') bytes = _utf8(passphrase.normalize('NFC'));
+  else if (passphrase instanceof Uint8Array) bytes = passphrase.slice();
+  else {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"passphrase" expected string or Uint8Array, got ${_describe(passphrase)}`,
+    );
+  }
+  if (bytes.length === 0) throw new LocalProtocolError('INVALID_ARGUMENT', '"passphrase" must not be empty');
+  return bytes;
+}
+
+/** The keys of one direction. */
+export interface DirectionKeys {
+  /** RC4-drop[3072] key, 32 bytes */
+  rc4Key: Uint8Array;
+  /** HMAC-SHA256 key for DATA and END tags, 32 bytes */
+  macKey: Uint8Array;
+}
+
+/** Everything the key schedule derives. */
+export interface KeySchedule {
+  transcriptHash: Uint8Array;
+  /** the 3 SAS bytes (independent of the passphrase) */
+  sasBytes: Uint8Array;
+  /** the SAS as three PGP words joined by spaces */
+  sas: string;
+  sasWords: readonly string[];
+  /** initiator → responder */
+  i2r: DirectionKeys;
+  /** responder → initiator */
+  r2i: DirectionKeys;
+  initiatorConfirmKey: Uint8Array;
+  responderConfirmKey: Uint8Array;
+  /** the CONFIRM body the initiator sends */
+  initiatorConfirm: Uint8Array;
+  /** the CONFIRM body the responder sends */
+  responderConfirm: Uint8Array;
+}
+
+/**
+ * Renders SAS bytes with the PGP word list: even positions from the two-syllable
+ * list, odd positions from the three-syllable list.
+ *
+ * @param sasBytes - the SAS bytes
+ * @returns the words and the string both users compare (words joined by one space)
+ * @example
+ * ```ts
+ * renderSas(new Uint8Array([0, 0, 255])).sas; // 'aardvark adroitness Zulu'
+ * ```
+ */
+export function renderSas(sasBytes: Uint8Array): { sas: string; sasWords: readonly string[] } {
+  _abytes('sasBytes', sasBytes);
+  const sasWords = Object.freeze(
+    Array.from(sasBytes, (b, i) => (i % 2 === 0 ? PGP_EVEN_WORDS[b]! : PGP_ODD_WORDS[b]!)),
+  );
+  return { sas: sasWords.join(' '), sasWords };
+}
+
+const ZERO_SALT = new Uint8Array(keyLengths.passphraseKey);
+
+/**
+ * The passphrase key: `scrypt(P = passphrase, S = "arctalk/1 passphrase" ||
+ * transcriptHash, N = 2^15, r = 8, p = 1, dkLen = 32)`.
+ *
+ * @param passphrase - the passphrase (see {@link passphraseBytes})
+ * @param th - the transcript hash
+ * @returns 32 bytes
+ * @example
+ * ```ts
+ * const pk = passphraseKey('correct horse', th);
+ * ```
+ */
+export function passphraseKey(passphrase: Uint8Array | string, th: Uint8Array): Uint8Array {
+  const salt = concatBytes(_utf8(labels.passphrase), th);
+  return scrypt(passphraseBytes(passphrase), salt, { ...PASSPHRASE_SCRYPT, dkLen: keyLengths.passphraseKey });
+}
+
+/**
+ * Runs the key schedule (PROTOCOL.md §5.2):
+ * ```
+ * prk     = HKDF-Extract(salt = transcriptHash, IKM = sharedSecret)
+ * sas     = HKDF-Expand(prk, "arctalk/1 sas", 3)
+ * master  = HKDF-Expand(prk, "arctalk/1 master", 32)
+ * psk     = passphraseKey(passphrase, transcriptHash), or 32 zero bytes without one
+ * keys    = HKDF-Extract(salt = psk, IKM = master)
+ * each key = HKDF-Expand(keys, label, 32)
+ * CONFIRM  = HMAC-SHA256(confirm key of the sender, "arctalk/1 confirm" || transcriptHash)
+ * ```
+ *
+ * @param sharedSecret - the DH shared secret, |p| bytes big-endian
+ * @param th - the transcript hash
+ * @param passphrase - the optional pre-shared passphrase
+ * @returns every derived key, the SAS and both CONFIRM bodies
+ * @throws LocalProtocolError INVALID_ARGUMENT for a bad argument
+ * @example
+ * ```ts
+ * const keys = deriveKeys(sharedSecret, th);
+ * keys.sas; // e.g. 'reindeer Norwegian ahead'
+ * ```
+ */
+export function deriveKeys(
+  sharedSecret: Uint8Array,
+  th: Uint8Array,
+  passphrase?: Uint8Array | string,
+): KeySchedule {
+  _abytes('sharedSecret', sharedSecret);
+  _abytes('transcriptHash', th);
+  const prk = extract(sha256, sharedSecret, th);
+  const sasBytes = expand(sha256, prk, _utf8(labels.sas), keyLengths.sas);
+  const master = expand(sha256, prk, _utf8(labels.master), 32);
+  const psk = passphrase === undefined ? ZERO_SALT : passphraseKey(passphrase, th);
+  const keys = extract(sha256, master, psk);
+  const k = (label: string) => expand(sha256, keys, _utf8(label), 32);
+  const initiatorConfirmKey = k(labels.initiatorConfirm);
+  const responderConfirmKey = k(labels.responderConfirm);
+  const confirmInput = concatBytes(_utf8(labels.confirm), th);
+  const { sas, sasWords } = renderSas(sasBytes);
+  const schedule: KeySchedule = {
+    transcriptHash: th,
+    sasBytes,
+    sas,
+    sasWords,
+    i2r: { rc4Key: k(labels.i2rRc4), macKey: k(labels.i2rMac) },
+    r2i: { rc4Key: k(labels.r2iRc4), macKey: k(labels.r2iMac) },
+    initiatorConfirmKey,
+    responderConfirmKey,
+    initiatorConfirm: hmac(sha256, initiatorConfirmKey, confirmInput),
+    responderConfirm: hmac(sha256, responderConfirmKey, confirmInput),
+  };
+  prk.fill(0);
+  master.fill(0);
+  keys.fill(0);
+  return schedule;
+}
+
+/**
+ * Constant-time equality of two byte strings of the same length (the length
+ * itself is not secret).
+ *
+ * @param a - first
+ * @param b - second
+ * @returns true when equal
+ * @example
+ * ```ts
+ * if (!equalBytes(tag, expected)) throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
+ * ```
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

@@ -1,0 +1,303 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ClientSession,
+  DEFAULT_ROOM,
+  ErrorCode,
+  encodeFrame,
+  FrameType,
+  LocalProtocolError,
+  type ProtocolError,
+  type RemoteProtocolError,
+  type SessionEvent,
+  TRANSITIONS,
+} from '../src/index';
+import { concat, Net, securedPair, seededRandom, text, utf8 } from './helpers';
+
+const types = (events: SessionEvent[]) => events.map((e) => e.type);
+
+describe('two sessions through a Relay, in memory', () => {
+  it('pair, agree on the SAS, talk both ways, END both ways', () => {
+    const { net, alice, bob } = securedPair();
+    expect(types(net.ev('alice'))).toEqual(['waiting', 'paired', 'secured']);
+    expect(types(net.ev('bob'))).toEqual(['paired', 'secured']);
+    expect(net.ev('alice')[1]).toEqual({ type: 'paired', role: 'initiator', peerName: 'bob' });
+    expect(net.ev('bob')[0]).toEqual({ type: 'paired', role: 'responder', peerName: 'alice' });
+    expect([alice.role, bob.role]).toEqual(['initiator', 'responder']);
+    expect([alice.peerName, bob.peerName]).toEqual(['bob', 'alice']);
+    expect(alice.sas).toMatch(/^\S+ \S+ \S+$/);
+    expect(alice.sas).toBe(bob.sas);
+    expect(net.ev('alice')[2]).toEqual({ type: 'secured', sas: alice.sas, sasWords: alice.sas!.split(' ') });
+    alice.send(utf8('hello bob\n'));
+    bob.send(utf8('hi alice\n'));
+    net.pump();
+    expect(net.texts('bob')).toBe('hello bob\n');
+    expect(net.texts('alice')).toBe('hi alice\n');
+    expect([alice.sent, alice.received, bob.sent, bob.received]).toEqual([10, 9, 9, 10]);
+    alice.end();
+    net.pump();
+    expect(net.ev('bob').at(-1)).toEqual({ type: 'peer-ended' });
+    expect(alice.ended && bob.peerEnded).toBe(true);
+    expect(() => alice.send(utf8('x'))).toThrow(expect.objectContaining({ code: 'ENDED' }));
+    bob.send(utf8('still here')); // half-close: the other direction stays open
+    bob.end();
+    net.pump();
+    expect(net.texts('alice')).toBe('hi alice\nstill here');
+    expect(net.ev('alice').slice(-2)).toEqual([{ type: 'peer-ended' }, { type: 'closed' }]);
+    expect([alice.state, bob.state]).toEqual(['closed', 'closed']);
+    expect(alice.transportClosed()).toEqual([]);
+    // the relay still tells who leaves
+    net.leave('bob');
+    expect(net.ev('alice').at(-1)).toEqual({ type: 'peer-left', ended: true });
+  });
+
+  it('property: interleaved text both ways in arbitrary chunkings arrives intact; positions agree', () => {
+    const msg = fc.record({
+      from: fc.constantFrom('alice', 'bob'),
+      data: fc.uint8Array({ minLength: 0, maxLength: 300 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(msg, { maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1 }),
+        (msgs, sizes) => {
+          const { net, alice, bob } = securedPair();
+          let k = 0;
+          net.chunk = (bytes) => {
+            const parts: Uint8Array[] = [];
+            for (let i = 0; i < bytes.length; ) {
+              const n = sizes[k++ % sizes.length]!;
+              parts.push(bytes.subarray(i, i + n));
+              i += n;
+            }
+            return parts;
+          };
+          const sentBy = { alice: [] as Uint8Array[], bob: [] as Uint8Array[] };
+          for (const [i, m] of msgs.entries()) {
+            (m.from === 'alice' ? alice : bob).send(m.data);
+            sentBy[m.from].push(m.data);
+            if (i % 3 === 2) net.pump(); // some messages cross in flight
+          }
+          alice.end();
+          bob.end();
+          net.pump();
+          const got = (id: string) => concat(net.ev(id).flatMap((e) => (e.type === 'text' ? [e.data] : [])));
+          expect(got('bob')).toEqual(concat(sentBy.alice));
+          expect(got('alice')).toEqual(concat(sentBy.bob));
+          expect(alice.sent).toBe(bob.received);
+          expect(bob.sent).toBe(alice.received);
+          expect([alice.state, bob.state]).toEqual(['closed', 'closed']);
+          expect(net.errorOf('alice') ?? net.errorOf('bob')).toBeUndefined();
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('splits a long send into DATA frames no larger than the frame cap', () => {
+    const { net, alice, bob } = securedPair({
+      alice: { maxFrameLength: 2048 },
+      bob: { maxFrameLength: 2048 },
+    });
+    expect(alice.maxDataLength).toBe(2048 - 1 - 8 - 16);
+    const big = new Uint8Array(8000).map((_, i) => i & 0xff);
+    alice.send(big);
+    net.pump();
+    const texts = net.ev('bob').flatMap((e) => (e.type === 'text' ? [e.data] : []));
+    expect(texts.map((t) => t.length)).toEqual([2023, 2023, 2023, 1931]);
+    expect(concat(texts)).toEqual(big);
+    expect(bob.received).toBe(8000);
+  });
+
+  it('rooms keep pairs apart; a third joiner is refused with ROOM_FULL', () => {
+    const net = new Net();
+    const a = net.add('a', { room: 'one', name: 'a', randomBytes: seededRandom('a') });
+    const c = net.add('c', { room: 'two', name: 'c', randomBytes: seededRandom('c') });
+    net.pump();
+    const b = net.add('b', { room: 'one', name: 'b', randomBytes: seededRandom('b') });
+    const d = net.add('d', { room: 'two', name: 'd', randomBytes: seededRandom('d') });
+    net.pump();
+    expect([a.peerName, b.peerName, c.peerName, d.peerName]).toEqual(['b', 'a', 'd', 'c']);
+    expect(a.sas).toBe(b.sas);
+    expect(c.sas).toBe(d.sas);
+    expect(a.sas).not.toBe(c.sas);
+    a.send(utf8('for b'));
+    c.send(utf8('for d'));
+    net.pump();
+    expect([net.texts('b'), net.texts('d')]).toEqual(['for b', 'for d']);
+    const e = net.add('e', { room: 'one', name: 'eve', randomBytes: seededRandom('e') });
+    net.pump();
+    const err = net.errorOf('e') as RemoteProtocolError;
+    expect(err.code).toBe('RELAY_ERROR');
+    expect(err.relayCode).toBe(ErrorCode.ROOM_FULL);
+    expect(e.state).toBe('failed');
+    expect(net.closedByRelay.has('e')).toBe(true);
+    expect(() => e.receive(new Uint8Array(0))).toThrow(err);
+    expect(a.state).toBe('secured');
+  });
+
+  it('the default room is used when none is given', () => {
+    const net = new Net();
+    net.add('a', { name: 'a', randomBytes: seededRandom('a') });
+    net.add('b', { room: '', name: 'b', randomBytes: seededRandom('b') });
+    net.pump();
+    expect(net.clients.get('a')!.sas).toBe(net.clients.get('b')!.sas);
+    expect(net.actions).toContainEqual({ type: 'log', event: 'hello', connId: 'b', room: DEFAULT_ROOM });
+  });
+
+  it('PING/PONG with the relay at any time', () => {
+    const net = new Net();
+    const a = net.add('a', { name: 'a', randomBytes: seededRandom('a') });
+    a.ping();
+    net.pump();
+    expect(types(net.ev('a'))).toEqual(['waiting', 'pong']);
+    // and a PING from the relay side is answered
+    expect(types(a.receive(encodeFrame({ type: FrameType.PING, body: new Uint8Array([1]) })))).toEqual([]);
+    expect(a.takeOutput()).toEqual(encodeFrame({ type: FrameType.PONG, body: new Uint8Array([1]) }));
+  });
+
+  it('peer leaving mid-conversation: peer-left, ended false; sending is then refused', () => {
+    const { net, alice } = securedPair();
+    alice.send(utf8('anyone?'));
+    net.leave('bob');
+    expect(net.ev('alice').at(-1)).toEqual({ type: 'peer-left', ended: false });
+    expect(alice.state).toBe('closed');
+    expect(() => alice.send(utf8('x'))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+  });
+
+  it('peer leaving during the handshake: peer-left, ended false', () => {
+    const net = new Net();
+    const a = net.add('a', { name: 'a', randomBytes: seededRandom('a') });
+    net.pump();
+    net.add('b', { name: 'b', randomBytes: seededRandom('b') });
+    // b's HELLO reaches the relay (PAIRED goes out to both) but b leaves before a reads anything more
+    net.run(net.relay.receive('b', net.clients.get('b')!.takeOutput()));
+    net.clients.delete('b');
+    net.run(net.relay.close('b'));
+    for (const x of net.wire.get('a')!.slice(1)) net.ev('a').push(...a.receive(x));
+    expect(types(net.ev('a'))).toEqual(['waiting', 'paired', 'peer-left']);
+    expect(a.state).toBe('closed');
+  });
+});
+
+describe('caller misuse: LocalProtocolError, state unchanged', () => {
+  it('refuses calls out of order', () => {
+    const s = new ClientSession({ name: 'a', randomBytes: seededRandom('a') });
+    const code = (f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(LocalProtocolError);
+        return (e as LocalProtocolError).code;
+      }
+      return 'ok';
+    };
+    expect(code(() => s.receive(new Uint8Array(0)))).toBe('NOT_STARTED');
+    expect(code(() => s.send(utf8('x')))).toBe('NOT_STARTED');
+    expect(code(() => s.ping())).toBe('NOT_STARTED');
+    expect(s.state).toBe('idle');
+    s.start();
+    expect(code(() => s.start())).toBe('ALREADY_STARTED');
+    expect(code(() => s.send(utf8('x')))).toBe('NOT_SECURED');
+    expect(code(() => s.end())).toBe('NOT_SECURED');
+    expect(code(() => s.send('x' as unknown as Uint8Array))).toBe('INVALID_ARGUMENT');
+    expect(s.state).toBe('hello-sent');
+    expect(s.takeOutput().length).toBeGreaterThan(0);
+    expect(s.takeOutput()).toEqual(new Uint8Array(0));
+  });
+
+  it('validates options', () => {
+    const bad = (o: object) => () => new ClientSession({ name: 'a', ...o });
+    expect(bad({ name: '' })).toThrow(/"name"/);
+    expect(bad({ room: 'x'.repeat(65) })).toThrow(/"room"/);
+    expect(bad({ group: 'ffdhe1024' })).toThrow(/"group"/);
+    expect(bad({ group: 'ffdhe2048', minGroupBits: 3072 })).toThrow(/below "minGroupBits"/);
+    expect(bad({ passphrase: '' })).toThrow(/"passphrase"/);
+    expect(bad({ passphrase: 5 })).toThrow(/"passphrase"/);
+    expect(bad({ byteBudget: 0 })).toThrow(/"byteBudget"/);
+    expect(bad({ maxFrameLength: 100 })).toThrow(/"maxFrameLength"/);
+    expect(bad({ randomBytes: 'no' })).toThrow(/"randomBytes"/);
+    expect(() => new ClientSession(null as never)).toThrow(/"options"/);
+  });
+
+  it('enforces the per-direction byte budget without changing state', () => {
+    const { net, alice } = securedPair({ alice: { byteBudget: 10 } });
+    alice.send(utf8('0123456789'));
+    expect(() => alice.send(utf8('!'))).toThrow(expect.objectContaining({ code: 'BUDGET_EXHAUSTED' }));
+    expect(alice.sent).toBe(10);
+    expect(alice.sendBudgetRemaining).toBe(0);
+    alice.end();
+    net.pump();
+    expect(net.texts('bob')).toBe('0123456789');
+    expect(net.ev('bob').at(-1)).toEqual({ type: 'peer-ended' });
+  });
+
+  it('a receiver enforces its own budget on the peer', () => {
+    const { net, alice } = securedPair({ bob: { byteBudget: 5 } });
+    alice.send(utf8('123456'));
+    net.pump();
+    expect(net.errorOf('bob')?.code).toBe('BUDGET_EXHAUSTED');
+    expect(net.texts('bob')).toBe('');
+  });
+
+  it('an empty send queues nothing', () => {
+    const { alice } = securedPair();
+    alice.send(new Uint8Array(0));
+    expect(alice.takeOutput().length).toBe(0);
+  });
+});
+
+describe('the transition table', () => {
+  it('has at most one row per (state, input, role) whose guard can hold, and names real states', () => {
+    const states = new Set([
+      'idle',
+      'hello-sent',
+      'waiting',
+      'committing',
+      'exchanging',
+      'confirming',
+      'secured',
+      'closed',
+      'failed',
+    ]);
+    for (const t of TRANSITIONS) {
+      for (const s of t.from) expect(states.has(s)).toBe(true);
+      if (typeof t.to === 'string' && t.to !== 'same') expect(states.has(t.to)).toBe(true);
+      expect(t.from).not.toContain('failed');
+    }
+  });
+
+  it('a frame with no row fails the session with UNEXPECTED_FRAME', () => {
+    const s = new ClientSession({ name: 'a', randomBytes: seededRandom('a') });
+    s.start();
+    const events = s.receive(encodeFrame({ type: FrameType.DATA, body: new Uint8Array(30) }));
+    expect(events).toHaveLength(1);
+    const err = (events[0] as { error: ProtocolError }).error;
+    expect(err.code).toBe('UNEXPECTED_FRAME');
+    expect(s.state).toBe('failed');
+    expect(() => s.ping()).toThrow(err);
+    expect(() => s.send(utf8('x'))).toThrow(err);
+    expect(s.takeOutput()).toEqual(new Uint8Array(0));
+  });
+
+  it('events before a fault are returned, then the error', () => {
+    const s = new ClientSession({ name: 'a', randomBytes: seededRandom('a') });
+    s.start();
+    const bytes = concat([
+      encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) }),
+      encodeFrame({ type: FrameType.PONG, body: new Uint8Array(0) }),
+      new Uint8Array([0, 0, 0, 1, 0x42]),
+    ]);
+    const events = s.receive(bytes);
+    expect(types(events)).toEqual(['waiting', 'pong', 'error']);
+    expect((events[2] as { error: ProtocolError }).error.code).toBe('UNKNOWN_FRAME_TYPE');
+  });
+
+  it('transportClosed before the end is CONNECTION_LOST', () => {
+    const { alice } = securedPair();
+    const events = alice.transportClosed();
+    expect(types(events)).toEqual(['error']);
+    expect((events[0] as { error: ProtocolError }).error.code).toBe('CONNECTION_LOST');
+    expect(text(utf8('ok'))).toBe('ok');
+  });
+});
