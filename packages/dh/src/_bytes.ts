@@ -28,6 +28,7 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
 
 /** bigint (0 ≤ n < 256^length) → exactly `length` big-endian bytes, left-padded with zeros. */
 export function bigIntToBytes(n: bigint, length: number): Uint8Array {
+  if (n === 0n) return new Uint8Array(length);
   const hex = n.toString(16);
   if (n < 0n || hex.length > length * 2) throw new RangeError(`value does not fit in ${length} bytes`);
   const out = new Uint8Array(length);
