@@ -1,3 +1,4 @@
+export { PGP_EVEN_WORDS, PGP_ODD_WORDS } from './_pgp-words';
 export * from './errors';
 export * from './frame';
 export * from './keys';

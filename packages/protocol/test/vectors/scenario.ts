@@ -1,0 +1,202 @@
+/**
+ * Runs one recorded-transcript scenario: two ClientSessions and a Relay in memory,
+ * with fixed randomness, fixed inputs and a fixed script. Shared by generate.ts
+ * (which writes the JSON) and vectors.test.ts (which replays it and compares).
+ */
+import { createDH } from '@arctalk/dh';
+import {
+  ClientSession,
+  deriveKeys,
+  FrameDecoder,
+  FrameType,
+  groupId,
+  passphraseKey,
+  Relay,
+  type RelayAction,
+  type SessionEvent,
+  transcriptHash,
+} from '../../src/index';
+import { hex, replayRandom, utf8 } from '../helpers';
+
+export interface PartyInput {
+  name: string;
+  group?: string;
+  passphrase?: string;
+  /** every random byte the session will consume, in order (hex) */
+  random: string;
+}
+
+export type Step = { from: 'alice' | 'bob'; send: string } | { from: 'alice' | 'bob'; end: true };
+
+export interface ScenarioInput {
+  room: string;
+  alice: PartyInput;
+  bob: PartyInput;
+  script: Step[];
+}
+
+export interface WireFrame {
+  /** 'alice>relay', 'relay>bob', ... */
+  dir: string;
+  type: string;
+  hex: string;
+}
+
+export interface ScenarioOutput {
+  wire: WireFrame[];
+  events: { alice: string[]; bob: string[] };
+  derived: Record<string, string>;
+}
+
+const typeNames = new Map(Object.entries(FrameType).map(([k, v]) => [v as number, k]));
+
+function describeEvent(e: SessionEvent): string {
+  switch (e.type) {
+    case 'paired':
+      return `paired ${e.role} ${e.peerName}`;
+    case 'secured':
+      return `secured ${e.sas}`;
+    case 'text':
+      return `text ${new TextDecoder().decode(e.data)}`;
+    case 'peer-left':
+      return `peer-left ended=${e.ended}`;
+    case 'error':
+      return `error ${e.error.code}`;
+    default:
+      return e.type;
+  }
+}
+
+/** Runs the scenario; alice joins first (so she is the initiator). */
+export function runScenario(
+  input: ScenarioInput,
+  onRandom?: (who: 'alice' | 'bob', length: number) => void,
+): ScenarioOutput {
+  const relay = new Relay();
+  const wire: WireFrame[] = [];
+  const events = { alice: [] as string[], bob: [] as string[] };
+  const decoders = new Map<string, FrameDecoder>();
+  const record = (dir: string, bytes: Uint8Array) => {
+    let d = decoders.get(dir);
+    if (d === undefined) {
+      d = new FrameDecoder({ acceptType: () => true });
+      decoders.set(dir, d);
+    }
+    for (const f of d.push(bytes)) {
+      const frame = new Uint8Array(5 + f.body.length);
+      new DataView(frame.buffer).setUint32(0, f.body.length + 1);
+      frame[4] = f.type;
+      frame.set(f.body, 5);
+      wire.push({ dir, type: typeNames.get(f.type) ?? `0x${f.type.toString(16)}`, hex: hex(frame) });
+    }
+  };
+  const make = (who: 'alice' | 'bob', p: PartyInput) => {
+    const replay = replayRandom(fromHexStr(p.random));
+    return new ClientSession({
+      room: input.room,
+      name: p.name,
+      ...(p.group ? { group: p.group } : {}),
+      ...(p.passphrase ? { passphrase: p.passphrase } : {}),
+      randomBytes: (length) => {
+        onRandom?.(who, length);
+        return replay(length);
+      },
+    });
+  };
+  const sessions = { alice: make('alice', input.alice), bob: make('bob', input.bob) };
+  const pump = () => {
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const id of ['alice', 'bob'] as const) {
+        const out = sessions[id].error ? new Uint8Array(0) : sessions[id].takeOutput();
+        if (out.length === 0) continue;
+        moved = true;
+        record(`${id}>relay`, out);
+        deliver(relay.receive(id, out));
+      }
+    }
+  };
+  const deliver = (actions: RelayAction[]) => {
+    for (const a of actions) {
+      if (a.type !== 'send') continue;
+      const to = a.connId as 'alice' | 'bob';
+      record(`relay>${to}`, a.bytes);
+      events[to].push(...sessions[to].receive(a.bytes).map(describeEvent));
+    }
+  };
+  relay.open('alice');
+  relay.open('bob');
+  sessions.alice.start();
+  pump();
+  sessions.bob.start();
+  pump();
+  for (const step of input.script) {
+    const s = sessions[step.from];
+    if ('send' in step) s.send(utf8(step.send));
+    else s.end();
+    pump();
+  }
+  deliver(relay.close('alice'));
+  deliver(relay.close('bob'));
+  return { wire, events, derived: derive(input, wire) };
+}
+
+function fromHexStr(s: string): Uint8Array {
+  return new Uint8Array((s.match(/../g) ?? []).map((h) => Number.parseInt(h, 16)));
+}
+
+/**
+ * Re-derives every intermediate value from the fixed inputs and the recorded
+ * handshake frames, with the public primitives only (not the session): key pairs
+ * from the random streams, the shared secret, the transcript hash, the key schedule.
+ */
+export function derive(input: ScenarioInput, wire: WireFrame[]): Record<string, string> {
+  const body = (dir: string, type: string) => {
+    const f = wire.find((w) => w.dir === dir && w.type === type);
+    if (!f) throw new Error(`no ${type} on ${dir}`);
+    return fromHexStr(f.hex).subarray(5);
+  };
+  const group = groupId(input.alice.group ?? 'ffdhe2048')!.group;
+  const keypair = (p: PartyInput) => {
+    const random = fromHexStr(p.random);
+    const nonce = random.subarray(0, 32);
+    const dh = createDH(group, { randomBytes: replayRandom(random.subarray(32)) });
+    return { nonce, dh, ...dh.keygen() };
+  };
+  const a = keypair(input.alice);
+  const b = keypair(input.bob);
+  const sharedSecret = a.dh.getSharedSecret(a.secretKey, b.publicKey);
+  const th = transcriptHash({
+    room: input.room,
+    initiatorName: input.alice.name,
+    responderName: input.bob.name,
+    commitBody: body('alice>relay', 'COMMIT'),
+    responderKexBody: body('bob>relay', 'KEX'),
+    initiatorKexBody: body('alice>relay', 'KEX'),
+  });
+  const keys = deriveKeys(sharedSecret, th, input.alice.passphrase);
+  const out: Record<string, string> = {
+    aliceNonce: hex(a.nonce),
+    aliceSecretKey: hex(a.secretKey),
+    alicePublicKey: hex(a.publicKey),
+    bobNonce: hex(b.nonce),
+    bobSecretKey: hex(b.secretKey),
+    bobPublicKey: hex(b.publicKey),
+    sharedSecret: hex(sharedSecret),
+    transcriptHash: hex(th),
+  };
+  if (input.alice.passphrase) out.passphraseKey = hex(passphraseKey(input.alice.passphrase, th));
+  Object.assign(out, {
+    sasBytes: hex(keys.sasBytes),
+    sas: keys.sas,
+    i2rRc4Key: hex(keys.i2r.rc4Key),
+    i2rMacKey: hex(keys.i2r.macKey),
+    r2iRc4Key: hex(keys.r2i.rc4Key),
+    r2iMacKey: hex(keys.r2i.macKey),
+    initiatorConfirmKey: hex(keys.initiatorConfirmKey),
+    responderConfirmKey: hex(keys.responderConfirmKey),
+    initiatorConfirm: hex(keys.initiatorConfirm),
+    responderConfirm: hex(keys.responderConfirm),
+  });
+  return out;
+}
