@@ -82,24 +82,23 @@ function readDrop(options: unknown): number {
 }
 
 /*
- * Performance layout (see README "Benchmarks" for what each step gave):
+ * Performance layout (README, "Benchmarks", lists what each step gave):
  *
- * - The permutation being worked on lives in ONE module-level Uint8Array, `S`. Because it is
- *   a constant of fixed length 256, V8 knows every `S[x & 255]` is in bounds and drops the
- *   bounds checks it would keep for a per-object array. Each stream keeps its own copy in
- *   `state`; the working array is loaded from it when a different stream runs next, and
- *   saved back first (two 256-byte copies on a switch, none while one stream keeps going).
- * - The loops keep i and j in locals and are unrolled by four.
- * - For longer inputs, four keystream bytes are packed into one 32-bit word and XORed with
- *   the data through Int32Array views (little-endian byte order does not matter: the same
- *   packing is used for reading and writing). Views cost an allocation each, so short
- *   inputs take the byte loop.
+ * - The permutation being worked on lives in ONE Uint8Array, `WORK`, created once. V8 then
+ *   knows its length is 256, so `S[x & 255]` needs no bounds check, which it keeps for a
+ *   per-object array. Each stream keeps its own copy in `state`; `WORK` is loaded from it
+ *   when a different stream runs next, and saved back first (two 256-byte copies on a
+ *   switch, none while one stream keeps going).
+ * - `WORK` is declared inside a function (the IIFE below), not at module scope: as an ES
+ *   module binding it was ~25% slower in V8. Each loop copies it into a local `S` first: a
+ *   `const` read from an enclosing scope pays a TDZ check on every use.
+ * - i and j live in locals; the byte loop is unrolled by four.
+ * - Longer inputs pack four keystream bytes into one 32-bit word and XOR it with the data
+ *   through Int32Array views (the byte order does not matter: the same views read and write).
+ *   Creating the views costs two allocations, so short inputs take the byte loop.
  */
 const RC4 = /* @__PURE__ */ (() => {
-  // Inside a function scope (not at module scope) on purpose: V8 then treats `S` as a
-  // constant in the loops below under both ESM and CJS. As a module-level binding under
-  // ESM it was ~25% slower (README, "what was tried").
-  const S = new Uint8Array(256);
+  const WORK = new Uint8Array(256);
   let loaded: RC4 | undefined;
 
   /** Inputs at least this long use the 32-bit path when `src` and `out` share 4-byte alignment. */
@@ -107,19 +106,20 @@ const RC4 = /* @__PURE__ */ (() => {
 
   function load(stream: RC4): void {
     if (loaded === stream) return;
-    if (loaded !== undefined) loaded.state!.set(S);
-    S.set(stream.state!);
+    if (loaded !== undefined) loaded.state!.set(WORK);
+    WORK.set(stream.state!);
     loaded = stream;
   }
 
   class RC4 implements RC4Stream {
-    /** This stream's permutation while another stream owns `S` (stale while this one does). */
+    /** This stream's permutation while another stream owns `WORK` (stale while this one does). */
     state: Uint8Array | undefined = new Uint8Array(256);
     private i = 0;
     private j = 0;
     private pos = 0;
 
     constructor(key: Uint8Array, drop: number) {
+      const S = WORK;
       if (loaded !== undefined) loaded.state!.set(S);
       loaded = this;
       for (let n = 0; n < 256; n++) S[n] = n;
@@ -147,6 +147,7 @@ const RC4 = /* @__PURE__ */ (() => {
     /** Discards n keystream bytes. */
     private advance(n: number): void {
       load(this);
+      const S = WORK;
       let i = this.i;
       let j = this.j;
       for (let k = 0; k < n; k++) {
@@ -164,6 +165,7 @@ const RC4 = /* @__PURE__ */ (() => {
     /** out[0..n) = src[0..n) ^ keystream; `src` and `out` may be the same array (not partially overlapping). */
     private crypt(src: Uint8Array, out: Uint8Array, n: number): void {
       load(this);
+      const S = WORK;
       let i = this.i;
       let j = this.j;
       let k = 0;
@@ -265,6 +267,7 @@ const RC4 = /* @__PURE__ */ (() => {
     /** out[0..n) = keystream. */
     private generate(out: Uint8Array, n: number): void {
       load(this);
+      const S = WORK;
       let i = this.i;
       let j = this.j;
       for (let k = 0; k < n; k++) {
@@ -319,7 +322,7 @@ const RC4 = /* @__PURE__ */ (() => {
     wipe(): void {
       if (this.state === undefined) return;
       if (loaded === this) {
-        S.fill(0);
+        WORK.fill(0);
         loaded = undefined;
       }
       this.state.fill(0);
