@@ -1,0 +1,342 @@
+/**
+ * A hostile relay: after (and during) the handshake it flips single bytes, drops,
+ * duplicates, reorders, replays, reflects, injects and cuts client-to-client
+ * frames. Every alteration must be detected by the receiving side, with its own
+ * error or event, and no altered text may ever be delivered.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  FrameDecoder,
+  FrameType,
+  type ProtocolErrorCode,
+  RemoteProtocolError,
+  type SessionEvent,
+} from '../src/index';
+import { concat, Net, seededRandom, text, utf8 } from './helpers';
+
+type Who = 'alice' | 'bob';
+/** Rewrites one frame on its way to `to`; `index` counts frames to that client. */
+type FrameHook = (to: Who, index: number, frame: Uint8Array) => Uint8Array[];
+
+const SCRIPT: [Who, string | null][] = [
+  ['alice', 'one'],
+  ['alice', 'two'],
+  ['bob', 'uno'],
+  ['bob', 'dos'],
+  ['alice', null],
+  ['bob', null],
+];
+const SENT = { alice: 'onetwo', bob: 'unodos' };
+
+/** Runs the whole conversation through a tampering relay, then both leave. */
+function conversation(hook?: FrameHook, opts: { passphrase?: string } = {}) {
+  const net = new Net();
+  const counts = { alice: 0, bob: 0 };
+  const decoders = {
+    alice: new FrameDecoder({ acceptType: () => true }),
+    bob: new FrameDecoder({ acceptType: () => true }),
+  };
+  if (hook) {
+    net.tamper = (to, bytes) => {
+      const who = to as Who;
+      const out: Uint8Array[] = [];
+      for (const f of decoders[who].push(bytes)) {
+        const frame = new Uint8Array(5 + f.body.length);
+        new DataView(frame.buffer).setUint32(0, f.body.length + 1);
+        frame[4] = f.type;
+        frame.set(f.body, 5);
+        out.push(...hook(who, counts[who]++, frame));
+      }
+      return out;
+    };
+  }
+  const extra = opts.passphrase ? { passphrase: opts.passphrase } : {};
+  const alice = net.add('alice', { room: 't', name: 'alice', randomBytes: seededRandom('t/a'), ...extra });
+  net.pump();
+  const bob = net.add('bob', { room: 't', name: 'bob', randomBytes: seededRandom('t/b'), ...extra });
+  net.pump();
+  const sessions = { alice, bob };
+  for (const [who, msg] of SCRIPT) {
+    const s = sessions[who];
+    if (s.state !== 'secured') continue; // a side that failed or never secured says nothing
+    if (msg === null) s.end();
+    else s.send(utf8(msg));
+    net.pump();
+  }
+  net.leave('alice');
+  net.leave('bob');
+  for (const who of ['alice', 'bob'] as const) {
+    const s = sessions[who];
+    if (s.error === undefined) net.ev(who).push(...s.transportClosed());
+  }
+  return { net, alice, bob };
+}
+
+/** Frame indexes (per receiving side) in the untouched conversation. */
+const BASE = (() => {
+  const seen: { to: Who; index: number; type: number; length: number }[] = [];
+  conversation((to, index, frame) => {
+    seen.push({ to, index, type: frame[4]!, length: frame.length });
+    return [frame];
+  });
+  return seen;
+})();
+const c2c = (to: Who, type: number) => BASE.filter((f) => f.to === to && f.type === type);
+const code = (net: Net, who: Who) => net.errorOf(who)?.code;
+
+/** What the receiver must never do: deliver text that was not sent, in that order. */
+function expectNoForgery(net: Net) {
+  expect(SENT.alice.startsWith(net.texts('bob'))).toBe(true);
+  expect(SENT.bob.startsWith(net.texts('alice'))).toBe(true);
+}
+
+it('the untouched conversation is clean (baseline for every case below)', () => {
+  const { net, alice, bob } = conversation((_to, _i, f) => [f]);
+  expect(net.texts('bob')).toBe('onetwo');
+  expect(net.texts('alice')).toBe('unodos');
+  expect([alice.state, bob.state]).toEqual(['closed', 'closed']);
+  expect(net.errorOf('alice') ?? net.errorOf('bob')).toBeUndefined();
+  expect(c2c('bob', FrameType.DATA)).toHaveLength(2);
+  expect(c2c('alice', FrameType.DATA)).toHaveLength(2);
+  expect(c2c('bob', FrameType.END)).toHaveLength(1);
+});
+
+const tally: Record<string, number> = {};
+const count = (kind: string) => {
+  tally[kind] = (tally[kind] ?? 0) + 1;
+};
+
+describe('after the handshake: every single-byte flip of every DATA and END frame', () => {
+  const targets = [
+    ...c2c('bob', FrameType.DATA),
+    ...c2c('bob', FrameType.END),
+    ...c2c('alice', FrameType.DATA),
+    ...c2c('alice', FrameType.END),
+  ];
+  const cases = targets.flatMap((t) => Array.from({ length: t.length }, (_, pos) => ({ ...t, pos })));
+
+  it.each(cases)('to $to, frame #$index (type $type), byte $pos', ({ to, index, type, pos }) => {
+    const { net } = conversation((who, i, f) => {
+      if (who !== to || i !== index) return [f];
+      const g = f.slice();
+      g[pos]! ^= 0x01;
+      return [g];
+    });
+    count('flip after handshake');
+    const err = net.errorOf(to);
+    expect(err).toBeInstanceOf(RemoteProtocolError);
+    expectNoForgery(net);
+    let expected: ProtocolErrorCode[];
+    if (pos < 2) expected = ['FRAME_TOO_LARGE'];
+    else if (pos < 4)
+      expected = [
+        'CONNECTION_LOST',
+        'AUTH_FAILED',
+        'MALFORMED_FRAME',
+        'UNKNOWN_FRAME_TYPE',
+        'UNEXPECTED_FRAME',
+        'FRAME_TOO_LARGE',
+      ];
+    else if (pos === 4) expected = type === FrameType.DATA ? ['UNEXPECTED_FRAME'] : ['UNKNOWN_FRAME_TYPE'];
+    else if (pos < 13) expected = ['BAD_OFFSET'];
+    else expected = ['AUTH_FAILED'];
+    expect(expected).toContain(err!.code);
+  });
+});
+
+describe('drop, duplicate, reorder, replay, reflect, inject, cut', () => {
+  const [d1, d2] = c2c('bob', FrameType.DATA);
+  const [end] = c2c('bob', FrameType.END);
+
+  it.each([
+    ['the first DATA', d1!.index, 'BAD_OFFSET', 'two arrives at offset 3 where 0 was expected'],
+    ['the second DATA', d2!.index, 'BAD_OFFSET', 'END names offset 6 where 3 bytes arrived'],
+  ])('dropping %s → %s', (_n, index, expected) => {
+    const { net } = conversation((who, i, f) => (who === 'bob' && i === index ? [] : [f]));
+    count('drop');
+    expect(code(net, 'bob')).toBe(expected);
+    expectNoForgery(net);
+  });
+
+  it('dropping END, then the peer leaves: a cut, "peer left before it ended", not a clean end', () => {
+    const { net, bob } = conversation((who, i, f) => (who === 'bob' && i === end!.index ? [] : [f]));
+    count('drop');
+    expect(net.texts('bob')).toBe('onetwo');
+    expect(net.ev('bob')).not.toContainEqual({ type: 'peer-ended' });
+    expect(net.ev('bob')).toContainEqual({ type: 'peer-left', ended: false });
+    expect(bob.peerEnded).toBe(false);
+  });
+
+  it('a relay that cuts the stream before END (PEER_LEFT early) → peer-left, ended false', () => {
+    const net = new Net();
+    const alice = net.add('alice', { room: 'c', name: 'alice', randomBytes: seededRandom('c/a') });
+    net.pump();
+    net.add('bob', { room: 'c', name: 'bob', randomBytes: seededRandom('c/b') });
+    net.pump();
+    alice.send(utf8('half a sent'));
+    net.pump();
+    net.leave('alice');
+    count('cut');
+    expect(net.ev('bob').at(-1)).toEqual({ type: 'peer-left', ended: false });
+  });
+
+  it.each([
+    ['DATA', d1!.index, 'BAD_OFFSET'],
+    ['the second DATA', d2!.index, 'BAD_OFFSET'],
+    ['END', end!.index, 'UNEXPECTED_FRAME'],
+  ])('duplicating (replaying at once) %s → %s', (_n, index, expected) => {
+    const { net } = conversation((who, i, f) => (who === 'bob' && i === index ? [f, f] : [f]));
+    count('duplicate');
+    expect(code(net, 'bob')).toBe(expected);
+    expectNoForgery(net);
+  });
+
+  it('replaying an old DATA later → BAD_OFFSET; after END → UNEXPECTED_FRAME', () => {
+    let old: Uint8Array | undefined;
+    const later = conversation((who, i, f) => {
+      if (who !== 'bob') return [f];
+      if (i === d1!.index) old = f;
+      return i === d2!.index ? [f, old!] : [f];
+    });
+    expect(code(later.net, 'bob')).toBe('BAD_OFFSET');
+    const afterEnd = conversation((who, i, f) => {
+      if (who !== 'bob') return [f];
+      if (i === d1!.index) old = f;
+      return i === end!.index ? [f, old!] : [f];
+    });
+    expect(code(afterEnd.net, 'bob')).toBe('UNEXPECTED_FRAME');
+    count('replay');
+    count('replay');
+  });
+
+  it.each([
+    ['DATA 1 and DATA 2', d1!.index],
+    ['DATA 2 and END', d2!.index],
+  ])('reordering %s → BAD_OFFSET', (_n, first) => {
+    let held: Uint8Array | undefined;
+    const { net } = conversation((who, i, f) => {
+      if (who !== 'bob') return [f];
+      if (i === first) {
+        held = f;
+        return [];
+      }
+      return i === first + 1 ? [f, held!] : [f];
+    });
+    count('reorder');
+    expect(code(net, 'bob')).toBe('BAD_OFFSET');
+    expectNoForgery(net);
+  });
+
+  it("reflecting alice's own DATA back to her (same offset, other direction) → AUTH_FAILED", () => {
+    let mirrored: Uint8Array | undefined;
+    const { net } = conversation((who, i, f) => {
+      if (who === 'bob' && i === d1!.index) mirrored = f;
+      else if (who === 'alice' && mirrored !== undefined) {
+        // the relay sends it back to alice, just before bob's first frame to her after it
+        const m = mirrored;
+        mirrored = undefined;
+        return [m, f];
+      }
+      return [f];
+    });
+    count('reflect');
+    expect(net.clients.size).toBe(0);
+    expect(net.texts('alice')).toBe('');
+    expect(code(net, 'alice')).toBe('AUTH_FAILED');
+  });
+
+  it('injecting a forged DATA at the right offset → AUTH_FAILED; frames of another session → AUTH_FAILED', () => {
+    const forged = new Uint8Array(5 + 8 + 4 + 16);
+    new DataView(forged.buffer).setUint32(0, forged.length - 4);
+    forged[4] = FrameType.DATA;
+    forged.set(utf8('evil'), 13);
+    const { net } = conversation((who, i, f) => (who === 'bob' && i === d1!.index ? [forged] : [f]));
+    expect(code(net, 'bob')).toBe('AUTH_FAILED');
+    // a DATA recorded from a different conversation (other keys), spliced in at the same place
+    let foreign: Uint8Array | undefined;
+    const other = new Net();
+    other.add('x', { room: 'o', name: 'alice', randomBytes: seededRandom('other/a') });
+    other.pump();
+    other.add('y', { room: 'o', name: 'bob', randomBytes: seededRandom('other/b') });
+    other.pump();
+    other.clients.get('x')!.send(utf8('one'));
+    other.pump();
+    foreign = other.wire.get('y')!.at(-1);
+    const spliced = conversation((who, i, f) => (who === 'bob' && i === d1!.index ? [foreign!] : [f]));
+    expect(code(spliced.net, 'bob')).toBe('AUTH_FAILED');
+    count('inject');
+    count('inject');
+  });
+
+  it('property: a random non-zero XOR on a random byte of a random post-handshake frame is detected', () => {
+    const targets = BASE.filter((f) => f.type === FrameType.DATA || f.type === FrameType.END);
+    fc.assert(
+      fc.property(fc.constantFrom(...targets), fc.nat(), fc.integer({ min: 1, max: 255 }), (t, p, mask) => {
+        const pos = p % t.length;
+        const { net } = conversation((who, i, f) => {
+          if (who !== t.to || i !== t.index) return [f];
+          const g = f.slice();
+          g[pos]! ^= mask;
+          return [g];
+        });
+        expect(net.errorOf(t.to)).toBeInstanceOf(RemoteProtocolError);
+        expectNoForgery(net);
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe('during the handshake: single-byte flips of COMMIT, KEX and CONFIRM', () => {
+  const handshake = BASE.filter(
+    (f) => f.type === FrameType.COMMIT || f.type === FrameType.KEX || f.type === FrameType.CONFIRM,
+  );
+  const cases = handshake.flatMap((t) => {
+    // every byte of COMMIT and CONFIRM; for the 297-byte KEX: header, suite, group,
+    // a few nonce bytes and a spread of public-key bytes
+    const positions =
+      t.type === FrameType.KEX
+        ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 40, 41, 42, 100, 150, 200, 250, 290, 294, 295, 296]
+        : Array.from({ length: t.length }, (_, i) => i);
+    return positions.map((pos) => ({ ...t, pos }));
+  });
+
+  it.each(cases)('to $to, frame #$index (type $type), byte $pos', ({ to, index, type, pos }) => {
+    const { net, alice, bob } = conversation((who, i, f) => {
+      if (who !== to || i !== index) return [f];
+      const g = f.slice();
+      g[pos]! ^= 0x01;
+      return [g];
+    });
+    count('flip during handshake');
+    const errors = [net.errorOf('alice'), net.errorOf('bob')].filter((e) => e !== undefined);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toBeInstanceOf(RemoteProtocolError);
+    // nobody was ever told the conversation is secure on both ends, and no text crossed
+    const securedBoth = [net.ev('alice'), net.ev('bob')].every((ev) =>
+      ev.some((e: SessionEvent) => e.type === 'secured'),
+    );
+    expect(securedBoth).toBe(false);
+    expect(net.texts('alice') + net.texts('bob')).toBe('');
+    const receiverCode = net.errorOf(to)?.code;
+    if (pos >= 5) {
+      if (type === FrameType.CONFIRM) expect(receiverCode).toBe('AUTH_FAILED');
+      if (type === FrameType.KEX && to === 'bob') expect(receiverCode).toBe('COMMITMENT_MISMATCH');
+      if (type === FrameType.COMMIT && pos >= 9) expect(receiverCode).toBe('COMMITMENT_MISMATCH');
+      if (type === FrameType.COMMIT && pos < 7) expect(receiverCode).toBe('UNSUPPORTED_SUITE');
+      if (type === FrameType.KEX && to === 'alice' && pos < 9)
+        expect(receiverCode).toBe('PARAMETER_MISMATCH');
+    }
+    void alice;
+    void bob;
+  });
+});
+
+it('reports how many tamper cases ran', () => {
+  const total = Object.values(tally).reduce((a, b) => a + b, 0);
+  console.log(`tamper cases: ${total}`, JSON.stringify(tally));
+  expect(total).toBeGreaterThan(300);
+  void text;
+  void concat;
+});
