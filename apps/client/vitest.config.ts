@@ -3,5 +3,11 @@ import { alias } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias },
-  test: { name: 'client', include: ['test/**/*.test.{ts,tsx}'] },
+  test: {
+    name: 'client',
+    include: ['test/**/*.test.{ts,tsx}'],
+    // The e2e and pty suites start real processes; a loaded CI machine needs headroom.
+    testTimeout: 40_000,
+    hookTimeout: 60_000,
+  },
 });

@@ -27,6 +27,7 @@ export type ChatPhase =
   | 'peer-ended'
   | 'peer-left'
   | 'closing'
+  | 'ended'
   | 'failed';
 
 /** Status-bar wording of each phase. */
@@ -38,6 +39,7 @@ export const PHASE_LABEL: Readonly<Record<ChatPhase, string>> = {
   'peer-ended': 'peer ended',
   'peer-left': 'peer left',
   closing: 'closing',
+  ended: 'ended',
   failed: 'failed',
 };
 
@@ -187,7 +189,7 @@ export class ChatController {
    */
   handleEvent(event: SessionEvent): void {
     const { phase } = this.view;
-    if (phase === 'failed' || phase === 'closing') return;
+    if (phase === 'failed' || phase === 'closing' || phase === 'ended') return;
     switch (event.type) {
       case 'waiting':
         this.update({
@@ -250,7 +252,7 @@ export class ChatController {
    */
   handleClose(expected: boolean, error?: Error): void {
     const { phase } = this.view;
-    if (expected || phase === 'failed' || phase === 'closing') return;
+    if (expected || phase === 'failed' || phase === 'closing' || phase === 'ended') return;
     if (phase === 'peer-left') {
       // Nothing more could come anyway: stay readable until the user quits.
       return;
@@ -283,7 +285,7 @@ export class ChatController {
    */
   async quit(): Promise<void> {
     const { phase } = this.view;
-    if (phase === 'closing' || phase === 'failed') return;
+    if (phase === 'closing' || phase === 'failed' || phase === 'ended') return;
     this.update({ phase: 'closing', notice: { text: 'Closing…', tone: 'info' } });
     const code = phase === 'peer-left' && !this.peerLeftCleanly ? ExitCode.PEER_LEFT : ExitCode.OK;
     const message =
@@ -294,6 +296,7 @@ export class ChatController {
     } catch {
       this.link?.close();
     }
+    this.update({ phase: 'ended', notice: { text: 'Conversation ended.', tone: 'info' } });
     this.exit(code, message);
   }
 
@@ -340,7 +343,7 @@ export class ChatController {
       default:
         break;
     }
-    if (phase === 'closing' || phase === 'failed') return;
+    if (phase === 'closing' || phase === 'failed' || phase === 'ended') return;
     const canSend = phase === 'secured' || phase === 'peer-ended';
     const edit = this.view.live && canSend ? editLive : editLine;
     const { state, effects } = edit(this.inputState, action);

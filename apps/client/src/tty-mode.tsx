@@ -45,7 +45,10 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     stderr,
     exitOnCtrlC: false,
     patchConsole: false,
-    incrementalRendering: true,
+    // Not incrementalRendering: in ink 6.8 it moves the cursor up one line too
+    // few after a frame that ends in a newline, so every update scrolls the
+    // screen by a line (seen in the pty tests). Full redraws are wrapped in
+    // synchronized-output sequences, so they do not flicker on modern terminals.
   });
   controller.onRedraw = () => {
     // ^L: wipe the terminal, forget what Ink thinks is on it, draw again.

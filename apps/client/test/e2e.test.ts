@@ -143,11 +143,11 @@ describe('failures', () => {
   it('a wrong passphrase: authentication fails (exit 5), nothing is exchanged', async () => {
     const r = room();
     const [alice, bob] = await Promise.all([
-      runClient(['127.0.0.1:' + server.port, '--room', r, '--name', 'alice'], {
+      runClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
         input: 'secret plans\n',
         env: { ARCTALK_PASSPHRASE: 'correct horse battery staple' },
       }),
-      runClient(['127.0.0.1:' + server.port, '--room', r, '--name', 'bob'], {
+      runClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], {
         input: 'more plans\n',
         env: { ARCTALK_PASSPHRASE: 'incorrect horse' },
       }),
@@ -164,8 +164,8 @@ describe('failures', () => {
     const r = room();
     const env = { ARCTALK_PASSPHRASE: 'correct horse battery staple' };
     const [alice, bob] = await Promise.all([
-      runClient(['127.0.0.1:' + server.port, '--room', r, '--name', 'alice'], { input: 'psk ok\n', env }),
-      runClient(['127.0.0.1:' + server.port, '--room', r, '--name', 'bob'], { input: '', env }),
+      runClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], { input: 'psk ok\n', env }),
+      runClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], { input: '', env }),
     ]);
     expect([alice.code, bob.code]).toEqual([0, 0]);
     expect(bob.stdout.toString()).toBe('psk ok\n');
@@ -173,11 +173,11 @@ describe('failures', () => {
 
   it('the peer quitting mid-way: the other side keeps what arrived and exits 6', async () => {
     const r = room();
-    const alice = startClient(['127.0.0.1:' + server.port, '--room', r, '--name', 'alice'], {
+    const alice = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
       input: 'first part\n',
       keepOpen: true,
     });
-    const bob = startClient(['127.0.0.1:' + server.port, '--room', r, '--name', 'bob'], {
+    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], {
       input: 'bob is done\n',
     });
     await waitUntil(

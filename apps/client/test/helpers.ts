@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Screen } from './vt.js';
 
 /** apps/client (cwd for the client CLI: tsx reads tsconfig.json `paths` there). */
 export const CLIENT_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -267,4 +268,78 @@ export function cleanup(): void {
   children.clear();
   for (const close of closers) close();
   closers.clear();
+}
+
+/** A client running in a pseudo-terminal, its screen modelled by {@link Screen}. */
+export interface TtyHandle {
+  readonly child: ChildProcess;
+  readonly screen: Screen;
+  /** the raw bytes the program wrote to the terminal */
+  raw(): string;
+  /** types into the terminal */
+  type(text: string): void;
+  /** waits until the screen text matches */
+  waitForScreen(pattern: RegExp | string, timeout?: number): Promise<string>;
+  readonly exited: Promise<number | null>;
+}
+
+const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Starts the arctalk CLI in a pseudo-terminal, with `script` from util-linux
+ * (present on any Linux: no native module, nothing to install). The terminal
+ * size is set with stty before the client starts.
+ *
+ * @param args - client arguments
+ * @param options - terminal size and extra environment
+ */
+export function startTtyClient(
+  args: string[],
+  options: { columns?: number; rows?: number; env?: Record<string, string> } = {},
+): TtyHandle {
+  const columns = options.columns ?? 80;
+  const rows = options.rows ?? 24;
+  const command = [
+    `stty cols ${columns} rows ${rows};`,
+    'exec',
+    ...[process.execPath, '--import', 'tsx', CLIENT_CLI, ...args].map(shellQuote),
+  ].join(' ');
+  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], {
+    cwd: CLIENT_DIR,
+    env: childEnv({ TERM: 'xterm-256color', ...options.env }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const screen = new Screen(columns, rows);
+  let raw = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (text: string) => {
+    raw += text;
+    screen.write(text);
+  });
+  child.stderr!.resume();
+  child.stdin!.on('error', () => {});
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    screen,
+    raw: () => raw,
+    type: (text) => child.stdin!.write(text),
+    exited,
+    async waitForScreen(pattern, timeout = 20_000) {
+      const matches = () =>
+        typeof pattern === 'string' ? screen.text().includes(pattern) : pattern.test(screen.text());
+      try {
+        await waitUntil(matches, timeout, `screen to show ${pattern}`);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; screen is:\n${screen.text()}`);
+      }
+      return screen.text();
+    },
+  };
 }

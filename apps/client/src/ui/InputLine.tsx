@@ -20,7 +20,7 @@ export interface InputLineProps {
  * @returns the input line element
  */
 export function InputLine({ input, live, phase, width, theme }: InputLineProps) {
-  const readOnly = phase === 'peer-left' || phase === 'failed' || phase === 'closing';
+  const readOnly = phase === 'peer-left' || phase === 'failed' || phase === 'closing' || phase === 'ended';
   if (readOnly && input === '') {
     return (
       <Box width={width} height={1}>
