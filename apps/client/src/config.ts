@@ -31,6 +31,8 @@ export const MAX_NAME_BYTES = 32;
 export const MAX_ROOM_BYTES = 64;
 /** Default connect timeout, in seconds. */
 export const DEFAULT_CONNECT_TIMEOUT = 10;
+/** Default keepalive (PING) interval, in seconds: well inside the server's default 10-minute idle timeout. */
+export const DEFAULT_KEEPALIVE = 30;
 
 /** The DH groups the protocol knows (RFC 7919 ffdhe*, RFC 3526 modp*). */
 export const GROUP_NAMES: readonly string[] = [
@@ -65,6 +67,8 @@ export interface ClientConfig {
   readonly live: boolean;
   readonly quiet: boolean;
   readonly connectTimeoutMs: number;
+  /** PING interval, ms (0: never) */
+  readonly keepaliveMs: number;
 }
 
 /** The parsed command line, as commander gives it. */
@@ -77,6 +81,7 @@ export interface CliOptions {
   live?: boolean;
   quiet?: boolean;
   connectTimeout?: string;
+  keepalive?: string;
 }
 
 /** What resolution may read from the outside world. */
@@ -228,6 +233,12 @@ export function resolveConfig(
       ? DEFAULT_CONNECT_TIMEOUT
       : positiveInteger('--connect-timeout', options.connectTimeout, 1, 3600));
 
+  const keepaliveMs =
+    1000 *
+    (options.keepalive === undefined
+      ? DEFAULT_KEEPALIVE
+      : positiveInteger('--keepalive', options.keepalive, 0, 3600));
+
   return Object.freeze({
     host,
     port,
@@ -240,5 +251,6 @@ export function resolveConfig(
     live: options.live ?? false,
     quiet: options.quiet ?? false,
     connectTimeoutMs,
+    keepaliveMs,
   });
 }

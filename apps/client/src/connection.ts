@@ -91,7 +91,7 @@ export class Connection {
    * @param socket - a connected socket
    * @param session - a fresh session
    * @param handlers - event callbacks
-   * @param keepaliveMs - send a PING this often once paired (0: never)
+   * @param keepaliveMs - send a PING this often (0: never)
    */
   constructor(socket: net.Socket, session: ClientSession, handlers: ConnectionHandlers, keepaliveMs = 0) {
     this.socket = socket;
@@ -111,10 +111,16 @@ export class Connection {
       this.handlers.onClose(this.closing, socketError);
     });
     if (keepaliveMs > 0) {
+      // The relay answers PING itself at any time after HELLO; the traffic keeps the
+      // server's idle timer from closing a quiet conversation (or a long wait for a peer).
       this.keepalive = setInterval(() => {
-        if (this.session.state === 'secured' && !this.closing) {
+        const { state } = this.session;
+        if (this.closing || state === 'idle' || state === 'closed' || state === 'failed') return;
+        try {
           this.session.ping();
           this.flush();
+        } catch {
+          // A session that cannot ping has failed; its error event says why.
         }
       }, keepaliveMs);
       this.keepalive.unref();

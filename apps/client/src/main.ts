@@ -12,6 +12,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_GROUP,
   DEFAULT_HOST,
+  DEFAULT_KEEPALIVE,
   DEFAULT_MIN_GROUP_BITS,
   DEFAULT_PORT,
   DEFAULT_ROOM_NAME,
@@ -25,8 +26,6 @@ import { noColorRequested, theme } from './ui/theme.js';
 
 /** The client's version (kept in step with package.json by the release). */
 export const VERSION = '0.1.0';
-/** PING interval once secured, so that an idle conversation outlives the server's idle timeout. */
-export const KEEPALIVE_MS = 30_000;
 
 const HELP_AFTER = `
 Environment:
@@ -86,6 +85,7 @@ export function buildProgram(): Command {
       '--connect-timeout <seconds>',
       `give up connecting after this long (default ${DEFAULT_CONNECT_TIMEOUT})`,
     )
+    .option('--keepalive <seconds>', `PING the server this often, 0 for never (default ${DEFAULT_KEEPALIVE})`)
     .addHelpText('after', HELP_AFTER)
     .showSuggestionAfterError()
     .exitOverride()
@@ -131,12 +131,15 @@ export async function main(argv: readonly string[]): Promise<ExitCodeValue> {
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     if (interactive) {
       const { runTty } = await import('./tty-mode.js');
-      return await runTty(config, { theme: theme(noColorRequested(process.env)), keepaliveMs: KEEPALIVE_MS });
+      return await runTty(config, {
+        theme: theme(noColorRequested(process.env)),
+        keepaliveMs: config.keepaliveMs,
+      });
     }
     return await runPipe(
       config,
       { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-      { keepaliveMs: KEEPALIVE_MS },
+      { keepaliveMs: config.keepaliveMs },
     );
   } catch (error) {
     // The session refused its options (e.g. a name or room the protocol does not accept).

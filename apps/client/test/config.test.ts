@@ -64,6 +64,7 @@ describe('resolveConfig', () => {
       live: false,
       quiet: false,
       connectTimeoutMs: 10_000,
+      keepaliveMs: 30_000,
     });
   });
 
@@ -129,5 +130,7 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig(undefined, { minGroupBits: 'lots' }, {}, deps)).toThrow(/--min-group-bits/);
     expect(resolveConfig(undefined, { connectTimeout: '3' }, {}, deps).connectTimeoutMs).toBe(3000);
     expect(() => resolveConfig(undefined, { connectTimeout: '0' }, {}, deps)).toThrow(/--connect-timeout/);
+    expect(resolveConfig(undefined, { keepalive: '0' }, {}, deps).keepaliveMs).toBe(0);
+    expect(() => resolveConfig(undefined, { keepalive: '-1' }, {}, deps)).toThrow(/--keepalive/);
   });
 });

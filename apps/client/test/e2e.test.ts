@@ -205,6 +205,33 @@ describe('failures', () => {
     expect(alice.stderr()).toContain(`arctalk: connection to 127.0.0.1:${own.port} lost`);
   });
 
+  it('keepalive PINGs keep a client waiting for its peer past the server idle timeout', async () => {
+    const own = await startServer(['--idle-timeout', '2s']);
+    const r = room();
+    const args = (name: string, keepalive: string) => [
+      `127.0.0.1:${own.port}`,
+      '--room',
+      r,
+      '--name',
+      name,
+      '--keepalive',
+      keepalive,
+    ];
+    const alice = startClient(args('alice', '1'), { input: 'still here\n' });
+    // Without keepalive, the server's idle timer closes a quiet client: refused (7).
+    const quiet = await runClient([`127.0.0.1:${own.port}`, '--room', room(), '--keepalive', '0'], {
+      keepOpen: true,
+    });
+    expect(quiet.code).toBe(7);
+    expect(quiet.stderr).toMatch(/refused by the server: .*idle/i);
+    // Alice has waited longer than the idle timeout; bob arrives and the talk goes through.
+    const bob = await runClient(args('bob', '1'), { input: '' });
+    expect(bob.code).toBe(0);
+    expect(bob.stdout.toString()).toBe('still here\n');
+    expect(await within(alice.exited, 10_000, 'alice')).toBe(0);
+    own.kill();
+  });
+
   it('a closed port: exit 3, naming the address', async () => {
     const port = await closedPort();
     const { code, stderr } = await runClient([`127.0.0.1:${port}`]);
