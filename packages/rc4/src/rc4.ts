@@ -102,7 +102,7 @@ const RC4 = /* @__PURE__ */ (() => {
   let loaded: RC4 | undefined;
 
   /** Inputs at least this long use the 32-bit path when `src` and `out` share 4-byte alignment. */
-  const WORD_MIN = 192;
+  const WORD_MIN = 768;
 
   function load(stream: RC4): void {
     if (loaded === stream) return;
@@ -295,11 +295,10 @@ const RC4 = /* @__PURE__ */ (() => {
         if (out.length < n) throw new RangeError(`"out" expected length >= ${n}, got ${out.length}`);
         if (out.length > n) out = out.subarray(0, n);
         // A partial overlap would read bytes already written: work from a copy.
-        if (out.buffer === src.buffer && out.byteOffset !== src.byteOffset && n > 0) {
-          const lo = Math.max(out.byteOffset, src.byteOffset);
-          const hi = Math.min(out.byteOffset, src.byteOffset) + n;
-          if (lo < hi) src = src.slice();
-        }
+        // (Offsets first: reading `.buffer` of a small array makes V8 materialize it.)
+        const so = src.byteOffset;
+        const oo = out.byteOffset;
+        if (so !== oo && Math.abs(so - oo) < n && out.buffer === src.buffer) src = src.slice();
       }
       this.crypt(src, out, n);
       return out;
