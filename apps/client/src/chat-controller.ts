@@ -116,6 +116,7 @@ export class ChatController {
   private link: ChatLink | undefined;
   private inputState: InputState = emptyInput;
   private peerLeftCleanly = false;
+  private redraws = 0;
   private resolveOutcome!: (outcome: ChatOutcome) => void;
   /** resolves when the client should exit */
   readonly outcome: Promise<ChatOutcome>;
@@ -316,8 +317,13 @@ export class ChatController {
         void this.quit();
         return;
       case 'redraw':
+        // The terminal is wiped; the frame must then differ from the last one, or
+        // Ink would skip writing it: the notice alternates between two texts.
         this.onRedraw?.();
-        this.update({});
+        this.redraws++;
+        this.update({
+          notice: { text: this.redraws % 2 ? 'Screen redrawn.' : 'Screen redrawn (^L).', tone: 'info' },
+        });
         return;
       case 'switch-pane':
         this.update({ focus: this.view.focus === 'mine' ? 'theirs' : 'mine' });

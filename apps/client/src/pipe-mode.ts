@@ -193,6 +193,10 @@ export async function runPipe(
       options.keepaliveMs ?? 0,
     );
     stdin.on('error', (error) => void settle(ExitCode.INTERNAL, `cannot read stdin: ${error.message}`));
+    stdout.on('error', (error: NodeJS.ErrnoException) => {
+      // The reader went away (EPIPE): nothing more can be delivered.
+      void settle(ExitCode.INTERNAL, `cannot write stdout: ${error.code ?? error.message}`);
+    });
     // Read nothing before the channel is secured: what we would read could not be sent yet.
     stdin.pause();
   });

@@ -51,9 +51,9 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     // synchronized-output sequences, so they do not flicker on modern terminals.
   });
   controller.onRedraw = () => {
-    // ^L: wipe the terminal, forget what Ink thinks is on it, draw again.
+    // ^L: wipe the terminal and home the cursor; Ink's next frame (which erases
+    // its previous lines upwards from there, a no-op at the top) redraws it all.
     stdout.write('\x1b[2J\x1b[3J\x1b[H');
-    instance.clear();
   };
   const onSignal = () => void controller.quit();
   process.on('SIGTERM', onSignal);

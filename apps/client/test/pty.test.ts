@@ -62,6 +62,14 @@ describe('arctalk in a terminal', () => {
     bob.type('hi alice\r');
     await alice.waitForScreen('hi alice');
 
+    // ^L wipes the terminal and draws everything again.
+    alice.type('\x0c');
+    const redrawn = await alice.waitForScreen('Screen redrawn');
+    expect(redrawn.split('\n')[0]).toContain('you (alice)');
+    expect(redrawn).toContain('hello from alice');
+    expect(redrawn).toContain('hi alice');
+    expect(redrawn.split('\n').at(-2)).toMatch(/^ secured │ SAS /);
+
     alice.type('/quit\r');
     expect(await within(alice.exited, 10_000, 'alice to exit')).toBe(0);
     await bob.waitForScreen('alice has left');
