@@ -76,7 +76,10 @@ export interface SessionOptions {
   room?: string;
   /** display name, 1..32 bytes of UTF-8, no control characters */
   name: string;
-  /** the group this side proposes when it is the initiator; default 'ffdhe2048' */
+  /**
+   * the group this side proposes when it is the initiator; default 'ffdhe2048', or
+   * the smallest ffdhe group of at least `minGroupBits`
+   */
   group?: DHGroup | string;
   /** refuse a group smaller than this from the peer; default 2048 */
   minGroupBits?: number;
@@ -340,7 +343,12 @@ export class ClientSession {
       );
     }
     this.#minGroupBits = minGroupBits;
-    const group = groupId(options.group ?? DEFAULT_GROUP);
+    // Without an explicit group, propose the smallest ffdhe group the own policy accepts.
+    const fallback =
+      (['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const).find(
+        (name) => groupId(name)!.group.bits >= minGroupBits,
+      ) ?? 'ffdhe8192';
+    const group = groupId(options.group ?? (minGroupBits <= 2048 ? DEFAULT_GROUP : fallback));
     if (group === undefined) {
       throw new LocalProtocolError(
         'INVALID_ARGUMENT',
@@ -489,8 +497,9 @@ export class ClientSession {
    * Takes every byte queued for the transport: HELLO, handshake replies, DATA,
    * END, PING/PONG, in order.
    *
-   * @returns the bytes (an empty Uint8Array when nothing is pending; always empty
-   *   once the session failed: nothing more may be written)
+   * @returns the bytes (an empty Uint8Array when nothing is pending). Never throws:
+   *   after a failure it still returns what was queued before the fault (write it,
+   *   then close), and nothing after that
    * @example
    * ```ts
    * const bytes = session.takeOutput(); if (bytes.length) socket.write(bytes);
@@ -501,7 +510,6 @@ export class ClientSession {
     const n = this.#outputLength;
     this.#output = [];
     this.#outputLength = 0;
-    if (this.#error !== undefined) return new Uint8Array(0);
     if (parts.length === 1) return parts[0]!;
     const out = new Uint8Array(n);
     let o = 0;
@@ -634,8 +642,8 @@ export class ClientSession {
         : Object.assign(new RemoteProtocolError('MALFORMED_FRAME', 'malformed input'), { cause: e });
     this.#error = error;
     this.#state = 'failed';
-    this.#output = [];
-    this.#outputLength = 0;
+    // Bytes queued before the fault (e.g. our CONFIRM, so that the peer learns of a
+    // failed confirmation too) stay queued; nothing is queued after it.
     this.#wipeStreams();
     this.#own?.secretKey.fill(0);
     events.push({ type: 'error', error });

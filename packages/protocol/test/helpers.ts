@@ -124,7 +124,6 @@ export class Net {
     for (let round = 0; round < 1000; round++) {
       let moved = false;
       for (const [id, s] of this.clients) {
-        if (s.error !== undefined) continue;
         const out = s.takeOutput();
         if (out.length === 0) continue;
         moved = true;

@@ -270,6 +270,9 @@ describe('the transition table', () => {
   it('a frame with no row fails the session with UNEXPECTED_FRAME', () => {
     const s = new ClientSession({ name: 'a', randomBytes: seededRandom('a') });
     s.start();
+    const hello = s.takeOutput();
+    expect(hello[4]).toBe(FrameType.HELLO);
+    s.ping();
     const events = s.receive(encodeFrame({ type: FrameType.DATA, body: new Uint8Array(30) }));
     expect(events).toHaveLength(1);
     const err = (events[0] as { error: ProtocolError }).error;
@@ -277,6 +280,8 @@ describe('the transition table', () => {
     expect(s.state).toBe('failed');
     expect(() => s.ping()).toThrow(err);
     expect(() => s.send(utf8('x'))).toThrow(err);
+    // what was queued before the fault is still handed out, once; nothing after it
+    expect(s.takeOutput()).toEqual(encodeFrame({ type: FrameType.PING, body: new Uint8Array(0) }));
     expect(s.takeOutput()).toEqual(new Uint8Array(0));
   });
 
