@@ -62,6 +62,34 @@ const impls: Impl[] = [
     },
   },
   {
+    name: 'baseline: plain byte loop',
+    note: 'the textbook loop (the package placeholder before this work), for scale',
+    create: (key) => {
+      const S = new Uint8Array(256);
+      for (let n = 0; n < 256; n++) S[n] = n;
+      for (let n = 0, j = 0; n < 256; n++) {
+        j = (j + S[n]! + key[n % key.length]!) & 255;
+        [S[n], S[j]] = [S[j]!, S[n]!];
+      }
+      let i = 0;
+      let j = 0;
+      return {
+        update: (chunk) => {
+          const out = new Uint8Array(chunk.length);
+          for (let k = 0; k < chunk.length; k++) {
+            i = (i + 1) & 255;
+            j = (j + S[i]!) & 255;
+            const t = S[i]!;
+            S[i] = S[j]!;
+            S[j] = t;
+            out[k] = chunk[k]! ^ S[(S[i]! + S[j]!) & 255]!;
+          }
+          return out;
+        },
+      };
+    },
+  },
+  {
     name: 'OpenSSL (node:crypto rc4)',
     note: 'cipher.update(), Buffer out',
     create: (key) => {
