@@ -41,10 +41,24 @@ export class InvalidPublicKeyError extends Error {
   }
 }
 
-/** A group as a caller may give it: a named {@link DHGroup}, or custom parameters. */
+/**
+ * A group as a caller may give it: a named {@link DHGroup}, or custom parameters.
+ * @example
+ * ```ts
+ * createDH(groups.ffdhe3072);
+ * createDH({ p, g, q }); // e.g. an RFC 5114 test group, whose q is 160–256 bits
+ * ```
+ */
 export type DHGroupInput = DHGroup | { readonly p: bigint; readonly g: bigint; readonly q?: bigint };
 
-/** Options for {@link createDH}. */
+/**
+ * Options for {@link createDH}.
+ * @example
+ * ```ts
+ * createDH(groups.ffdhe2048, { secretKeyBits: 256 });
+ * createDH(groups.ffdhe2048, { randomBytes: (n) => seeded.next(n) }); // tests only
+ * ```
+ */
 export interface DHOptions {
   /**
    * Source of randomness, `length` bytes per call. Default:
@@ -63,7 +77,16 @@ export interface DHOptions {
   secretKeyBits?: number;
 }
 
-/** Diffie-Hellman in one group, shaped like noble-curves' `x25519`. */
+/**
+ * Diffie-Hellman in one group, shaped like noble-curves' `x25519`.
+ * @example
+ * ```ts
+ * const dh = createDH(groups.ffdhe2048);
+ * const { secretKey, publicKey } = dh.keygen(); // send publicKey (dh.lengths.publicKey bytes)
+ * dh.validatePublicKey(peerPublicKey);           // optional: getSharedSecret validates too
+ * const sharedSecret = dh.getSharedSecret(secretKey, peerPublicKey);
+ * ```
+ */
 export interface DH {
   /** The group, frozen. */
   readonly group: DHGroup;
@@ -72,7 +95,8 @@ export interface DH {
   /**
    * A fresh key pair.
    * @returns `secretKey` (`lengths.secretKey` bytes) and `publicKey` (`lengths.publicKey` bytes)
-   * @throws TypeError if the `randomBytes` option returns something other than a Uint8Array
+   * @throws TypeError / RangeError if the `randomBytes` option returns something other than
+   *   `lengths.secretKey` bytes; Error if it keeps returning values out of range (e.g. all zeros)
    */
   keygen(): { secretKey: Uint8Array; publicKey: Uint8Array };
   /**
@@ -273,7 +297,9 @@ export function createDHWith(factory: DHBackendFactory, groupInput: unknown, opt
     group,
     lengths: Object.freeze({ secretKey: secretLength, publicKey: byteLength, sharedSecret: byteLength }),
     keygen() {
-      for (;;) {
+      // Rejection sampling keeps keys uniform; each draw is accepted with
+      // probability ≥ 1/2, so 256 rejections in a row mean a broken source.
+      for (let attempt = 0; attempt < 256; attempt++) {
         const secretKey = randomBytes(secretLength);
         abytes(secretKey, 'randomBytes()');
         if (secretKey.length !== secretLength) {
@@ -285,6 +311,7 @@ export function createDHWith(factory: DHBackendFactory, groupInput: unknown, opt
         if (x < 2n || (uniform && x >= q)) continue; // rejection sampling: stays uniform
         return { secretKey: own, publicKey: backend.publicKey(x, own) };
       }
+      throw new Error('"randomBytes()" returned 256 out-of-range secret keys in a row: is it random?');
     },
     getPublicKey(secretKey) {
       const x = secretScalar(secretKey);

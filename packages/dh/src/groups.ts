@@ -10,7 +10,13 @@
  * @module
  */
 
-/** A finite-field Diffie-Hellman group: g generates a subgroup of order q in (Z/pZ)*. */
+/**
+ * A finite-field Diffie-Hellman group: g generates a subgroup of order q in (Z/pZ)*.
+ * @example
+ * ```ts
+ * const { p, g, q, byteLength, bits } = groups.ffdhe2048; // 2048 bits, 256 bytes, g = 2n
+ * ```
+ */
 export interface DHGroup {
   /** Name, e.g. `'ffdhe2048'`; `'custom'` for a group given as `{ p, g, q? }`. */
   readonly name: string;

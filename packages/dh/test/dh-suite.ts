@@ -151,6 +151,21 @@ export function dhSuite(entry: string, api: DHApi): void {
       expect(toHex(other.secretKey)).not.toBe(toHex(one.secretKey));
     });
 
+    it('keygen rejects draws outside the range and takes the next one', () => {
+      const draws = [
+        toBytes(0n, 8),
+        toBytes(1n, 8),
+        new Uint8Array(8).fill(0xff),
+        toBytes(small.q, 8),
+        toBytes(12345n, 8),
+      ];
+      const dh = createDH(small, { randomBytes: () => draws.shift() ?? new Uint8Array(8) });
+      const { secretKey, publicKey } = dh.keygen();
+      expect(toBigInt(secretKey)).toBe(12345n);
+      expect(toBigInt(publicKey)).toBe(refModPow(2n, 12345n, SMALL_P));
+      expect(draws).toHaveLength(0);
+    });
+
     it('default randomBytes: two key pairs differ and agree', () => {
       const dh = createDH(groups.ffdhe2048);
       const a = dh.keygen();
@@ -382,6 +397,8 @@ export function dhSuite(entry: string, api: DHApi): void {
       expect(() => createDH(groups.ffdhe2048, { secretKeyBits: 2.5 })).toThrow(RangeError);
       const short = createDH(groups.ffdhe2048, { randomBytes: () => new Uint8Array(3) });
       expect(() => short.keygen()).toThrow(RangeError);
+      const zeros = createDH(groups.ffdhe2048, { randomBytes: (n) => new Uint8Array(n) });
+      expect(() => zeros.keygen()).toThrow(/out-of-range/);
     });
 
     it('a custom group without q skips only the subgroup check', () => {
