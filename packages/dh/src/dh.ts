@@ -5,13 +5,14 @@
  * - Groups: RFC 7919 (ffdhe*), RFC 3526 (MODP), or custom `{ p, g, q? }` such
  *   as the RFC 5114 test groups.
  * - Secret keys: by default a short exponent of 2·s bits or more, s being the
- *   group's security strength (NIST SP 800-56A Rev. 3 §5.6.1.1.1, RFC 7919
- *   §5.2); uniform in [2, q − 1] when q is that short.
+ *   group's security strength (NIST SP 800-56A Rev. 3 §5.6.1.1, RFC 7919
+ *   §5.2) for safe primes; uniform in [2, q − 1] for groups with a short q of
+ *   their own (RFC 5114).
  * - Public keys are validated before the secret key is used (NIST SP 800-56A
  *   Rev. 3 §5.6.2.3.1 full validation, RFC 7919 §5.1): 1 < y < p − 1 and
  *   y^q ≡ 1 (mod p), the latter as a Jacobi symbol for safe primes.
  * - Encoding: big-endian unsigned; outputs are left-padded to |p| bytes
- *   (RFC 7919 §2 and §3's "padded to the length of p").
+ *   (as TLS 1.3 does, RFC 8446 §7.4.1).
  *
  * The exponentiations are supplied by a backend: `bigint` in the default
  * entry, node:crypto in the `"node"` entry (see index.node.ts).
