@@ -35,9 +35,9 @@ export interface ArctalkServer {
   /** Open TCP connections, closing ones included. */
   readonly connections: number;
   /**
-   * Bytes this process holds for its connections in user space: unsent output and
-   * unread input of every socket, plus the relay's partial-frame buffers when the
-   * protocol exposes them. This is what backpressure keeps bounded.
+   * Bytes this process holds in its sockets' user-space buffers: unsent output and
+   * unread input of every connection. This is what backpressure keeps bounded (the
+   * relay itself holds at most one partial frame, ≤ `maxFrameLength`, per connection).
    */
   bufferedBytes(): number;
   /**
@@ -135,7 +135,7 @@ class RelayServer implements ArctalkServer {
     for (const { socket } of this.#connections.values())
       total += socket.writableLength + socket.readableLength;
     for (const socket of this.#rejected) total += socket.writableLength + socket.readableLength;
-    return total + relayBuffered(this.#relay);
+    return total;
   }
 
   listen(): Promise<void> {
@@ -429,10 +429,4 @@ class RelayServer implements ArctalkServer {
 function closed(socket: Socket): Promise<void> {
   if (socket.closed) return Promise.resolve();
   return new Promise((resolve) => socket.once('close', () => resolve()));
-}
-
-/** The relay's partial-frame bytes, if this version of the protocol reports them. */
-function relayBuffered(relay: Relay): number {
-  const value = (relay as unknown as { buffered?: unknown }).buffered;
-  return typeof value === 'number' ? value : 0;
 }
