@@ -11,6 +11,9 @@
  * to OpenSSL measured in the same run. The machine may be shared: the median and the
  * interleaving damp other processes' noise, but do not remove it.
  *
+ * A full GC runs before each timed round (--expose-gc), so that no implementation is charged
+ * for the garbage of the one before it.
+ *
  * Environment: ROUNDS (default 9), ROUND_MS (default 150), SIZES (default "16384,64").
  */
 import * as crypto from 'node:crypto';
@@ -173,6 +176,8 @@ function median(values: number[]): number {
 
 /** MB/s of `update` on `chunk`, for about `ms` of wall-clock time. */
 function measure(impl: Impl, chunk: Uint8Array, ms: number): number {
+  // Start from a clean heap, so that no implementation pays for another's garbage.
+  (globalThis as { gc?: () => void }).gc?.();
   const enc = impl.create(crypto.getRandomValues(new Uint8Array(16)));
   const batch = Math.max(1, Math.floor(65536 / chunk.length));
   let calls = 0;
