@@ -1,18 +1,35 @@
 /**
  * RC4 (ARCFOUR) and RC4-drop[n] stream cipher on `Uint8Array`.
  *
- * Known-answer tests: RFC 6229 ("Test Vectors for the Stream Cipher RC4").
- * RC4 is prohibited in TLS by RFC 7465 and is broken for new designs; see README.
+ * RC4 is the cipher published anonymously in 1994 (ARCFOUR); RC4-drop[n] discards the first
+ * n keystream bytes. Known-answer tests: RFC 6229 ("Test Vectors for the Stream Cipher RC4").
+ * RC4 is prohibited in TLS by RFC 7465 and is broken for new designs; see README, Security.
  * @module
  */
 
-/** Options for {@link createRC4} and {@link rc4}. */
+/**
+ * Options for {@link createRC4}, {@link rc4} and {@link createRC4TransformStream}.
+ * @example
+ * ```ts
+ * createRC4(key, { drop: 3072 }); // RC4-drop[3072]
+ * ```
+ */
 export interface RC4Options {
   /** Keystream bytes to discard after the key schedule (RC4-drop[n]); default 0, which reproduces RFC 6229. */
   drop?: number;
 }
 
-/** A running RC4 keystream. Encryption and decryption are the same operation. */
+/**
+ * A running RC4 keystream, made by {@link createRC4}. Encryption and decryption are the
+ * same operation; both ends must use the same key and drop, and the same order of bytes.
+ * @example
+ * ```ts
+ * const send = createRC4(key, { drop: 3072 });
+ * const ciphertext = send.xor(plaintext);
+ * send.position; // plaintext.length
+ * send.wipe();
+ * ```
+ */
 export interface RC4Stream {
   /**
    * XORs `src` with the next `src.length` keystream bytes.
