@@ -7,7 +7,14 @@
  */
 import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
 import { bigIntToBytes } from './_bytes.js';
-import { bigintBackend, type DHBackendFactory } from './dh.js';
+import {
+  bigintBackend,
+  createDHWith,
+  type DH,
+  type DHBackendFactory,
+  type DHGroupInput,
+  type DHOptions,
+} from './dh.js';
 
 /** OpenSSL 3 refuses DH moduli under 512 bits (DH_MIN_MODULUS_BITS). */
 const MIN_OPENSSL_BITS = 512;
@@ -45,3 +52,26 @@ export const nodeBackend: DHBackendFactory = (group, secretKeyBits) => {
     },
   };
 };
+
+/**
+ * Diffie-Hellman in a group: key generation, validation, shared secret, with
+ * the exponentiations in node:crypto (groups under 512 bits, which OpenSSL
+ * refuses, fall back to `bigint`).
+ *
+ * @param group - a member of `groups`, or `{ p, g, q? }` (q: the order of g; p − 1 if omitted, which disables the subgroup check)
+ * @param options - `randomBytes` (default `crypto.getRandomValues`), `secretKeyBits`
+ * @returns a frozen {@link DH} object
+ * @throws TypeError if an argument has the wrong type; RangeError if the group or options are out of range
+ * @example
+ * ```ts
+ * import { createDH, groups } from '@arctalk/dh'; // resolves here under Node
+ * const dh = createDH(groups.ffdhe2048);
+ * const alice = dh.keygen();
+ * const bob = dh.keygen();
+ * const k1 = dh.getSharedSecret(alice.secretKey, bob.publicKey);
+ * const k2 = dh.getSharedSecret(bob.secretKey, alice.publicKey); // k1 equals k2, 256 bytes
+ * ```
+ */
+export function createDH(group: DHGroupInput, options?: DHOptions): DH {
+  return createDHWith(nodeBackend, group, options);
+}

@@ -351,3 +351,24 @@ export const bigintBackend: DHBackendFactory = (group, secretKeyBits) => {
     sharedSecret: (x, _s, y) => bigIntToBytes(modPow(y, x, p), byteLength),
   };
 };
+
+/**
+ * Diffie-Hellman in a group: key generation, validation, shared secret.
+ *
+ * @param group - a member of `groups`, or `{ p, g, q? }` (q: the order of g; p − 1 if omitted, which disables the subgroup check)
+ * @param options - `randomBytes` (default `crypto.getRandomValues`), `secretKeyBits`
+ * @returns a frozen {@link DH} object
+ * @throws TypeError if an argument has the wrong type; RangeError if the group or options are out of range
+ * @example
+ * ```ts
+ * import { createDH, groups } from '@arctalk/dh';
+ * const dh = createDH(groups.ffdhe2048);
+ * const alice = dh.keygen();
+ * const bob = dh.keygen();
+ * const k1 = dh.getSharedSecret(alice.secretKey, bob.publicKey);
+ * const k2 = dh.getSharedSecret(bob.secretKey, alice.publicKey); // k1 equals k2, 256 bytes
+ * ```
+ */
+export function createDH(group: DHGroupInput, options?: DHOptions): DH {
+  return createDHWith(bigintBackend, group, options);
+}

@@ -5,30 +5,8 @@
  * entry (index.node.ts), same API, exponentiations in node:crypto.
  * @module
  */
-import { bigintBackend, createDHWith, type DH, type DHGroupInput, type DHOptions } from './dh.js';
 
 export type { DH, DHGroupInput, DHOptions } from './dh.js';
-export { InvalidPublicKeyError } from './dh.js';
+export { createDH, InvalidPublicKeyError } from './dh.js';
 export type { DHGroup, DHGroupName } from './groups.js';
 export { groups } from './groups.js';
-
-/**
- * Diffie-Hellman in a group: key generation, validation, shared secret.
- *
- * @param group - a member of {@link groups}, or `{ p, g, q? }` (q: the order of g; p − 1 if omitted, which disables the subgroup check)
- * @param options - `randomBytes` (default `crypto.getRandomValues`), `secretKeyBits`
- * @returns a frozen {@link DH} object
- * @throws TypeError if an argument has the wrong type; RangeError if the group or options are out of range
- * @example
- * ```ts
- * import { createDH, groups } from '@arctalk/dh';
- * const dh = createDH(groups.ffdhe2048);
- * const alice = dh.keygen();
- * const bob = dh.keygen();
- * const k1 = dh.getSharedSecret(alice.secretKey, bob.publicKey);
- * const k2 = dh.getSharedSecret(bob.secretKey, alice.publicKey); // k1 equals k2, 256 bytes
- * ```
- */
-export function createDH(group: DHGroupInput, options?: DHOptions): DH {
-  return createDHWith(bigintBackend, group, options);
-}
