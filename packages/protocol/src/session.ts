@@ -243,15 +243,18 @@ interface OwnKex {
   body: Uint8Array;
 }
 
+const DATA_TYPE_BYTE = Uint8Array.of(FrameType.DATA);
+const END_TYPE_BYTE = Uint8Array.of(FrameType.END);
+
 /** A keyed HMAC-SHA256 whose key blocks are hashed once, cloned per message. */
 class Mac {
   readonly #base: ReturnType<typeof hmac.create>;
   constructor(key: Uint8Array) {
     this.#base = hmac.create(sha256, key);
   }
-  tag(type: number, data: Uint8Array): Uint8Array {
+  tag(type: typeof FrameType.DATA | typeof FrameType.END, data: Uint8Array): Uint8Array {
     const h = this.#base.clone();
-    h.update(new Uint8Array([type]));
+    h.update(type === FrameType.DATA ? DATA_TYPE_BYTE : END_TYPE_BYTE);
     h.update(data);
     return h.digest().subarray(0, messageLengths.tag);
   }
