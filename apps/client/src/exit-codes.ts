@@ -2,6 +2,7 @@
  * The exit-code table. Each non-zero exit prints one line on stderr, starting
  * with `arctalk: `; scripts can tell the cases apart by the code alone.
  */
+import { isTamperingError } from '@arctalk/protocol';
 import { sanitizeLine } from './sanitize.js';
 
 /** Process exit codes of `arctalk`. */
@@ -46,7 +47,9 @@ export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
 ];
 
 /**
- * Protocol error codes that mean the cryptography caught something: a wrong
+ * Protocol error codes that mean the cryptography caught something (the
+ * protocol's TAMPERING_CODES; kept here too so that the table is readable in one
+ * place, and so that a plain object with such a code classifies the same): a wrong
  * passphrase, or a relay (or anyone on the path) altering, dropping, reordering,
  * replaying or injecting traffic. Frames that do not parse after pairing are in
  * this list too: a correct peer never sends them, so something in between did.
@@ -81,14 +84,14 @@ export interface ClassifiableError {
  * Maps a fatal session error to an exit code and a one-line message.
  *
  * @param error - the error from the session's `{ type: 'error' }` event
- * @param isTampering - the protocol's own tampering predicate, when it exports one
+ * @param isTampering - the tampering predicate (default: the protocol's `isTamperingError`)
  * @returns the exit code and the message (without the `arctalk: ` prefix)
  * @example
  * classifyError({ code: 'AUTH_FAILED', message: 'authentication failed' }).code; // 5
  */
 export function classifyError(
   error: ClassifiableError,
-  isTampering?: (error: never) => boolean,
+  isTampering: (error: unknown) => boolean = isTamperingError,
 ): { code: ExitCodeValue; message: string } {
   const code = error.code ?? '';
   // The message may quote the relay's ERROR text: untrusted, so sanitised for the terminal.
@@ -105,7 +108,7 @@ export function classifyError(
   if (INCOMPATIBLE_CODES.has(code)) {
     return { code: ExitCode.INCOMPATIBLE, message: `incompatible peer: ${detail}` };
   }
-  if (TAMPERING_CODES.has(code) || (isTampering?.(error as never) ?? false)) {
+  if (TAMPERING_CODES.has(code) || isTampering(error)) {
     return {
       code: ExitCode.AUTH_FAILED,
       message: `authentication failed / tampering detected (${code}): wrong passphrase, or someone is altering the traffic`,

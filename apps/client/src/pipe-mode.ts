@@ -140,7 +140,7 @@ export async function runPipe(
           break;
         case 'paired':
           peerName = sanitizeLine(event.peerName, 64);
-          status(`paired with ${peerName} (${event.role}); securing`);
+          status(`paired with ${peerName} (you are the ${event.role}); securing`);
           break;
         case 'secured':
           status(`secured with ${peerName}`);

@@ -126,7 +126,17 @@ describe('resolveConfig', () => {
   it('checks the group, the minimum group size and the timeout', () => {
     expect(resolveConfig(undefined, { group: 'FFDHE3072' }, {}, deps).group).toBe('ffdhe3072');
     expect(() => resolveConfig(undefined, { group: 'dh1024' }, {}, deps)).toThrow(/unknown --group/);
-    expect(resolveConfig(undefined, { minGroupBits: '3072' }, {}, deps).minGroupBits).toBe(3072);
+    expect(resolveConfig(undefined, { minGroupBits: '3072' }, {}, deps)).toMatchObject({
+      minGroupBits: 3072,
+      group: 'ffdhe3072',
+    });
+    expect(resolveConfig(undefined, { minGroupBits: '4000' }, {}, deps).group).toBe('ffdhe4096');
+    expect(() => resolveConfig(undefined, { minGroupBits: '3072', group: 'modp2048' }, {}, deps)).toThrow(
+      /--group modp2048 has 2048 bits, below --min-group-bits 3072/,
+    );
+    expect(() => resolveConfig(undefined, { minGroupBits: '9000' }, {}, deps)).toThrow(
+      /ffdhe8192 has 8192 bits/,
+    );
     expect(() => resolveConfig(undefined, { minGroupBits: 'lots' }, {}, deps)).toThrow(/--min-group-bits/);
     expect(resolveConfig(undefined, { connectTimeout: '3' }, {}, deps).connectTimeoutMs).toBe(3000);
     expect(() => resolveConfig(undefined, { connectTimeout: '0' }, {}, deps)).toThrow(/--connect-timeout/);

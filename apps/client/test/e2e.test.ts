@@ -152,10 +152,11 @@ describe('failures', () => {
         env: { ARCTALK_PASSPHRASE: 'incorrect horse' },
       }),
     ]);
-    const codes = [alice.code, bob.code];
-    expect(codes, alice.stderr + bob.stderr).toContain(5);
-    // The side that did not detect it first sees its peer vanish before ending.
-    for (const code of codes) expect([5, 6]).toContain(code);
+    // Each side checks the other's CONFIRM and fails on its own.
+    expect([alice.code, bob.code], alice.stderr + bob.stderr).toEqual([5, 5]);
+    expect(alice.stderr).toMatch(
+      /arctalk: authentication failed \/ tampering detected \(AUTH_FAILED\): wrong passphrase/,
+    );
     expect(alice.stdout.length + bob.stdout.length).toBe(0);
     expect(sasOf(alice.stderr)).toBeUndefined();
   });
@@ -169,6 +170,28 @@ describe('failures', () => {
     ]);
     expect([alice.code, bob.code]).toEqual([0, 0]);
     expect(bob.stdout.toString()).toBe('psk ok\n');
+  });
+
+  it('a peer offering a DH group below your minimum: you refuse it (exit 8)', async () => {
+    const r = room();
+    // The first to arrive waits and becomes the initiator: it picks the group.
+    const bob = startClient(
+      [`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob', '--group', 'ffdhe2048'],
+      {
+        input: 'hi\n',
+      },
+    );
+    await waitUntil(() => bob.stderr().includes('waiting for a peer'), 20_000, 'bob to wait');
+    const alice = await runClient(
+      [`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice', '--min-group-bits', '3072'],
+      {
+        input: 'only over 3072 bits\n',
+      },
+    );
+    expect(alice.code, alice.stderr).toBe(8);
+    expect(alice.stderr).toMatch(/arctalk: incompatible peer: .*2048/);
+    expect(await within(bob.exited, 10_000, 'bob')).toBe(6);
+    expect(alice.stdout.length + bob.stdout().length).toBe(0);
   });
 
   it('the peer quitting mid-way: the other side keeps what arrived and exits 6', async () => {
