@@ -15,7 +15,7 @@ describe('properties (fast-check)', () => {
       fc.property(key, data, drop, (k, d, n) => {
         expect(hex(rc4(k, d, { drop: n }))).toBe(hex(referenceXor(k, d, n)));
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
@@ -27,7 +27,7 @@ describe('properties (fast-check)', () => {
         expect(hex(concat(pieces))).toBe(hex(rc4(k, d, { drop: n })));
         expect(stream.position).toBe(d.length);
       }),
-      { numRuns: 200 },
+      { numRuns: 500 },
     );
   });
 
@@ -40,7 +40,7 @@ describe('properties (fast-check)', () => {
         for (const p of splitAt(buf, c)) expect(stream.xor(p, p)).toBe(p);
         expect(hex(buf)).toBe(hex(expected));
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
@@ -53,7 +53,7 @@ describe('properties (fast-check)', () => {
         const dec = createRC4(k, { drop: n });
         expect(hex(dec.xor(enc.xor(m)))).toBe(hex(m));
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
@@ -71,7 +71,7 @@ describe('properties (fast-check)', () => {
           ),
         );
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
@@ -85,7 +85,7 @@ describe('properties (fast-check)', () => {
         expect(hex(dropped.keystream(m))).toBe(hex(skipped.keystream(m)));
         expect(hex(createRC4(k, { drop: n }).keystream(m))).toBe(hex(referenceKeystream(k, m, n)));
       }),
-      { numRuns: 100 },
+      { numRuns: 200 },
     );
   });
 
@@ -107,7 +107,7 @@ describe('properties (fast-check)', () => {
           expect(hex(kb)).toBe(hex(referenceKeystream(k2, kb.length, 3072)));
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 200 },
     );
   });
 });
