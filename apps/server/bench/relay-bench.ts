@@ -13,7 +13,7 @@
  *  - memory per idle connection: RSS and heap (after GC) of a fresh relay process
  *    before and after opening 2000 idle connections (1000 pairs), divided by 2000.
  *
- * Usage: node --import tsx bench/relay-bench.ts [--quick]
+ * Usage: node --import tsx bench/relay-bench.ts [--quick] [--only=messages,bulk,memory]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
@@ -23,6 +23,8 @@ import { encodeFrame, encodeHello, FrameDecoder, FrameType } from '@arctalk/prot
 type Kind = 'arctalk' | 'bare';
 const KINDS: Kind[] = ['arctalk', 'bare'];
 const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
+const only = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',') : ['messages', 'bulk', 'memory']);
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const FRAME_SIZE = 64; // bytes on the wire: 4 length + 1 type + 59 body
 const MEASURE_MS = quick ? 1_000 : 3_000;
@@ -39,14 +41,22 @@ interface RelayProcess {
   port: number;
   child: ChildProcess;
   memory(): Promise<NodeJS.MemoryUsage>;
+  /** CPU time (user + system) the relay process has used, in microseconds. */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
 async function startRelay(kind: Kind): Promise<RelayProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/relay-child.ts', kind], {
-    cwd: SERVER_DIR,
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the relays.
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(
+    process.execPath,
+    [...extra, '--expose-gc', '--import', 'tsx', 'bench/relay-child.ts', kind],
+    {
+      cwd: SERVER_DIR,
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
     child.stdout?.setEncoding('utf8');
@@ -65,6 +75,11 @@ async function startRelay(kind: Kind): Promise<RelayProcess> {
       new Promise((resolve) => {
         child.once('message', (usage) => resolve(usage as NodeJS.MemoryUsage));
         child.send('memory');
+      }),
+    cpu: () =>
+      new Promise((resolve) => {
+        child.once('message', (reply) => resolve((reply as { cpu: number }).cpu));
+        child.send('cpu');
       }),
     stop: () =>
       new Promise((resolve) => {
@@ -162,6 +177,8 @@ interface MessageResult {
   messagesPerSecond: number;
   p50: number;
   p99: number;
+  /** relay CPU time per relayed message, µs */
+  cpuPerMessage: number;
 }
 
 const BODY = FRAME_SIZE - 5;
@@ -193,20 +210,33 @@ async function messages(relay: RelayProcess, pairCount: number, window: number):
     }
   }
   await sleep(WARMUP_MS);
+  const cpuStart = await relay.cpu();
   measuring = true;
   const start = performance.now();
   await sleep(MEASURE_MS);
   measuring = false;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = (await relay.cpu()) - cpuStart;
   running = false;
   await closePairs(pairs);
   latencies.sort((x, y) => x - y);
   const pick = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { messagesPerSecond: received / seconds, p50: pick(0.5), p99: pick(0.99) };
+  return {
+    messagesPerSecond: received / seconds,
+    p50: pick(0.5),
+    p99: pick(0.99),
+    cpuPerMessage: cpu / received,
+  };
 }
 
-async function bulk(relay: RelayProcess): Promise<number> {
+interface BulkResult {
+  mibPerSecond: number;
+  /** relay CPU time per MiB relayed, ms */
+  cpuPerMiB: number;
+}
+
+async function bulk(relay: RelayProcess): Promise<BulkResult> {
   const [pair] = await openPairs(relay, 1);
   const [sender, receiver] = pair!;
   const frame = encodeFrame({ type: FrameType.DATA, body: new Uint8Array(65535).fill(0x5a) });
@@ -220,6 +250,7 @@ async function bulk(relay: RelayProcess): Promise<number> {
       if (got >= total) resolve();
     });
   });
+  const cpuStart = await relay.cpu();
   const start = performance.now();
   let sent = 0;
   const pump = () => {
@@ -234,8 +265,10 @@ async function bulk(relay: RelayProcess): Promise<number> {
   pump();
   await done;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = (await relay.cpu()) - cpuStart;
   await closePairs([pair!]);
-  return total / seconds / (1024 * 1024);
+  const mib = total / (1024 * 1024);
+  return { mibPerSecond: mib / seconds, cpuPerMiB: cpu / 1000 / mib };
 }
 
 interface MemoryResult {
@@ -273,85 +306,109 @@ const best = <T>(results: T[], key: (r: T) => number) => results.reduce((a, b) =
 async function main(): Promise<void> {
   console.log(`arctalk-server vs bare Node relay (${quick ? 'quick' : 'full'} run, best of ${ROUNDS})`);
   console.log(`node ${process.version}, ${FRAME_SIZE}-byte frames, ${MEASURE_MS} ms per measurement\n`);
-  const relays = { arctalk: await startRelay('arctalk'), bare: await startRelay('bare') };
   const rows: string[][] = [['scenario', 'arctalk', 'bare', 'ratio']];
-  const ratios: Record<string, number> = {};
+  const goals: string[] = [];
+  const goal = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
 
-  for (const [pairCount, window] of [
-    [1, 8],
-    [100, 4],
-    [1000, 2],
-  ] as const) {
-    const runs: Record<Kind, MessageResult[]> = { arctalk: [], bare: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse()) {
-        runs[kind].push(await messages(relays[kind], pairCount, window));
+  if (only.has('messages') || only.has('bulk')) {
+    const relays = { arctalk: await startRelay('arctalk'), bare: await startRelay('bare') };
+    if (only.has('messages')) {
+      for (const [pairCount, window] of [
+        [1, 8],
+        [100, 4],
+        [1000, 2],
+      ] as const) {
+        const runs: Record<Kind, MessageResult[]> = { arctalk: [], bare: [] };
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse()) {
+            runs[kind].push(await messages(relays[kind], pairCount, window));
+          }
+        }
+        const a = best(runs.arctalk, (r) => r.messagesPerSecond);
+        const b = best(runs.bare, (r) => r.messagesPerSecond);
+        const ratio = a.messagesPerSecond / b.messagesPerSecond;
+        rows.push([
+          `${pairCount} pair(s), ${window} in flight each way: msg/s`,
+          fmt(a.messagesPerSecond),
+          fmt(b.messagesPerSecond),
+          `${fmt(ratio, 2)}x`,
+        ]);
+        const cpuA = Math.min(...runs.arctalk.map((r) => r.cpuPerMessage));
+        const cpuB = Math.min(...runs.bare.map((r) => r.cpuPerMessage));
+        rows.push(['  relay CPU per message (µs)', fmt(cpuA, 2), fmt(cpuB, 2), `${fmt(cpuA / cpuB, 2)}x`]);
+        rows.push([
+          '  one-way latency p50 / p99 (ms)',
+          `${fmt(a.p50, 3)} / ${fmt(a.p99, 3)}`,
+          `${fmt(b.p50, 3)} / ${fmt(b.p99, 3)}`,
+          '',
+        ]);
+        if (pairCount === 1000) {
+          goals.push(`goal >= 0.7x bare msg/s at 1000 pairs: ${fmt(ratio, 2)}x, ${goal(ratio >= 0.7)}`);
+        }
       }
     }
-    const a = best(runs.arctalk, (r) => r.messagesPerSecond);
-    const b = best(runs.bare, (r) => r.messagesPerSecond);
-    const ratio = a.messagesPerSecond / b.messagesPerSecond;
-    ratios[`msgs@${pairCount}`] = ratio;
-    rows.push([
-      `${pairCount} pair(s) × ${window} in flight each way: msg/s`,
-      fmt(a.messagesPerSecond),
-      fmt(b.messagesPerSecond),
-      `${fmt(ratio, 2)}x`,
-    ]);
-    rows.push([
-      `  latency p50 / p99 (ms)`,
-      `${fmt(a.p50, 3)} / ${fmt(a.p99, 3)}`,
-      `${fmt(b.p50, 3)} / ${fmt(b.p99, 3)}`,
-      '',
-    ]);
+    if (only.has('bulk')) {
+      const runs: Record<Kind, BulkResult[]> = { arctalk: [], bare: [] };
+      for (let round = 0; round < ROUNDS + 1; round++) {
+        for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse())
+          runs[kind].push(await bulk(relays[kind]));
+      }
+      const a = Math.max(...runs.arctalk.map((r) => r.mibPerSecond));
+      const b = Math.max(...runs.bare.map((r) => r.mibPerSecond));
+      const cpuA = Math.min(...runs.arctalk.map((r) => r.cpuPerMiB));
+      const cpuB = Math.min(...runs.bare.map((r) => r.cpuPerMiB));
+      rows.push([
+        `bulk, 1 pair, ${BULK_BYTES / 1024 / 1024} MiB in 64 KiB frames: MiB/s`,
+        fmt(a),
+        fmt(b),
+        `${fmt(a / b, 2)}x`,
+      ]);
+      rows.push(['  relay CPU per MiB (ms)', fmt(cpuA, 3), fmt(cpuB, 3), `${fmt(cpuA / cpuB, 2)}x`]);
+      goals.push(`goal >= 0.8x bare bulk throughput: ${fmt(a / b, 2)}x, ${goal(a / b >= 0.8)}`);
+    }
+    await relays.arctalk.stop();
+    await relays.bare.stop();
   }
 
-  const bulkRuns: Record<Kind, number[]> = { arctalk: [], bare: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse())
-      bulkRuns[kind].push(await bulk(relays[kind]));
+  if (only.has('memory')) {
+    const runs: Record<Kind, MemoryResult[]> = { arctalk: [], bare: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of KINDS) runs[kind].push(await idleMemory(kind));
+    }
+    const median = (values: number[]) => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
+    const rss = {
+      arctalk: median(runs.arctalk.map((r) => r.rssPerConnection)),
+      bare: median(runs.bare.map((r) => r.rssPerConnection)),
+    };
+    const heap = {
+      arctalk: median(runs.arctalk.map((r) => r.heapPerConnection)),
+      bare: median(runs.bare.map((r) => r.heapPerConnection)),
+    };
+    rows.push([
+      `memory per idle connection (${IDLE_PAIRS * 2} conns): RSS`,
+      kib(rss.arctalk),
+      kib(rss.bare),
+      `${fmt(rss.arctalk / rss.bare, 2)}x`,
+    ]);
+    rows.push([
+      '  heap + external after GC',
+      kib(heap.arctalk),
+      kib(heap.bare),
+      `${fmt(heap.arctalk / heap.bare, 2)}x`,
+    ]);
+    goals.push(
+      `goal < 16 KiB per idle connection: ${kib(rss.arctalk)} RSS, ${goal(rss.arctalk < 16 * 1024)}`,
+    );
   }
-  const bulkA = Math.max(...bulkRuns.arctalk);
-  const bulkB = Math.max(...bulkRuns.bare);
-  ratios.bulk = bulkA / bulkB;
-  rows.push([
-    `bulk, 1 pair, ${BULK_BYTES / 1024 / 1024} MiB of 64 KiB frames: MiB/s`,
-    fmt(bulkA),
-    fmt(bulkB),
-    `${fmt(ratios.bulk, 2)}x`,
-  ]);
-  await relays.arctalk.stop();
-  await relays.bare.stop();
-
-  const memory = { arctalk: await idleMemory('arctalk'), bare: await idleMemory('bare') };
-  const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
-  rows.push([
-    `memory per idle connection (${IDLE_PAIRS * 2} conns): RSS`,
-    kib(memory.arctalk.rssPerConnection),
-    kib(memory.bare.rssPerConnection),
-    `${fmt(memory.arctalk.rssPerConnection / memory.bare.rssPerConnection, 2)}x`,
-  ]);
-  rows.push([
-    '  heap + external after GC',
-    kib(memory.arctalk.heapPerConnection),
-    kib(memory.bare.heapPerConnection),
-    `${fmt(memory.arctalk.heapPerConnection / memory.bare.heapPerConnection, 2)}x`,
-  ]);
 
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  for (const row of rows)
+  for (const row of rows) {
     console.log(
       row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
     );
-  console.log('');
-  const goal = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  console.log(
-    `goal ≥ 0.7x bare msg/s at 1000 pairs: ${fmt(ratios['msgs@1000']!, 2)}x — ${goal(ratios['msgs@1000']! >= 0.7)}`,
-  );
-  console.log(`goal ≥ 0.8x bare bulk throughput:     ${fmt(ratios.bulk, 2)}x — ${goal(ratios.bulk >= 0.8)}`);
-  console.log(
-    `goal < 16 KiB per idle connection:     ${kib(memory.arctalk.rssPerConnection)} RSS — ${goal(memory.arctalk.rssPerConnection < 16 * 1024)}`,
-  );
+  }
+  console.log(`\n${goals.join('\n')}`);
 }
 
 await main();

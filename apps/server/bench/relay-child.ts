@@ -2,7 +2,8 @@
  * A relay in its own process for the benchmark: `arctalk` (startServer, as the CLI
  * runs it, logging at info to /dev/null) or `bare` (bare-relay.ts). It prints
  * `listening on 127.0.0.1:PORT` and answers the IPC message `"memory"` with
- * `process.memoryUsage()` taken after two full garbage collections (`--expose-gc`).
+ * `process.memoryUsage()` taken after two full garbage collections (`--expose-gc`),
+ * and `"cpu"` with `{ cpu }`, the process's user + system CPU time in microseconds.
  *
  * Usage: node --expose-gc --import tsx bench/relay-child.ts arctalk|bare
  */
@@ -35,6 +36,9 @@ process.on('message', (message) => {
     gc?.();
     gc?.();
     process.send?.(process.memoryUsage());
+  } else if (message === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpu: user + system });
   } else if (message === 'exit') {
     process.exit(0);
   }

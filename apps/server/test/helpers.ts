@@ -8,12 +8,19 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   ClientSession,
+  decodeError,
+  encodeFrame,
+  encodeHello,
+  errorCodeName,
   type Frame,
   FrameDecoder,
+  FrameType,
+  frameTypeName,
   type SessionEvent,
   type SessionOptions,
 } from '@arctalk/protocol';
 import pino from 'pino';
+import { expect } from 'vitest';
 import { type ArctalkServer, type StartServerOptions, startServer } from '../src/server.js';
 
 /** apps/server, the cwd for the CLI (tsx finds tsconfig.json and its `paths` there). */
@@ -237,6 +244,7 @@ export async function sessionClient(port: number, options: SessionOptions): Prom
     if (output.length > 0 && !socket.destroyed) socket.write(output);
   };
   socket.on('data', (chunk: Buffer) => {
+    if (session.state === 'failed') return; // a dead session throws on every call
     for (const event of session.receive(chunk)) events.push(event);
     flush();
   });
@@ -279,4 +287,27 @@ export async function cleanup(): Promise<void> {
   children.clear();
   await Promise.all([...servers].map((server) => server.shutdown()));
   servers.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Frames (built with the protocol's own encoders)
+
+/** A HELLO frame. */
+export function helloFrame(room: string, name = 'raw'): Uint8Array {
+  return encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room, name }) });
+}
+
+/** A client-to-client DATA-typed frame with an arbitrary body (the relay never looks inside). */
+export function dataFrame(body: Uint8Array): Uint8Array {
+  return encodeFrame({ type: FrameType.DATA, body }, 16 * 1024 * 1024);
+}
+
+/** Reads the next frame, checks it is an ERROR with `code`, and waits for the server to close. */
+export async function expectError(client: RawClient, code: number, timeout = 5_000): Promise<string> {
+  const frame = await client.frames.next(timeout, `ERROR ${errorCodeName(code)}`);
+  expect(frameTypeName(frame.type)).toBe('ERROR');
+  const error = decodeError(frame.body);
+  expect(errorCodeName(error.code)).toBe(errorCodeName(code));
+  await within(client.closed, timeout, 'the server to close the connection');
+  return error.message;
 }
