@@ -79,11 +79,11 @@ describe('pairing and forwarding', () => {
     const { alice, bob } = await securedPair(server.port, 'busy');
     const carol = await sessionClient(server.port, { room: 'busy', name: 'carol' });
     const failure = await within(carol.events.next(), 5_000, 'carol error');
-    expect(failure.type).toBe('error');
-    const error = (failure as { error: RemoteProtocolError }).error;
+    if (failure.type !== 'error') throw new Error(`expected an error event, got ${failure.type}`);
+    const { error } = failure;
     expect(error).toBeInstanceOf(RemoteProtocolError);
     expect(error.code).toBe('RELAY_ERROR');
-    expect(error.relayCode).toBe(ErrorCode.ROOM_FULL);
+    expect((error as RemoteProtocolError).relayCode).toBe(ErrorCode.ROOM_FULL);
     await within(new Promise((resolve) => carol.socket.once('close', resolve)), 5_000, 'carol closed');
 
     const raw = await rawClient(server.port);
