@@ -13,17 +13,22 @@ import { hmac } from '@noble/hashes/hmac';
 import { sha256 } from '@noble/hashes/sha2';
 import { ClientSession, encodeFrame, encodeHello, FrameDecoder, FrameType, Relay } from '../src/index';
 
-function time(fn: () => void, minMs = 400): number {
+/** Best (lowest) mean time per call over 7 rounds: the machine is shared, so take the quietest round. */
+function time(fn: () => void, roundMs = 150): number {
   fn(); // warm up
-  let n = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  do {
-    fn();
-    n++;
-    elapsed = performance.now() - start;
-  } while (elapsed < minMs);
-  return elapsed / n;
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 7; round++) {
+    let n = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    do {
+      fn();
+      n++;
+      elapsed = performance.now() - start;
+    } while (elapsed < roundMs);
+    best = Math.min(best, elapsed / n);
+  }
+  return best;
 }
 const mbps = (bytes: number, ms: number) => `${(((bytes / ms) * 1e3) / 2 ** 20).toFixed(0)} MiB/s`;
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -109,7 +114,7 @@ const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every
     pump();
     return { a, b };
   };
-  const handshakeMs = time(() => void pair(), 1000);
+  const handshakeMs = time(() => void pair());
   const msg = new Uint8Array(1024).fill(0x61);
   const count = 1024;
   const { a: a0, b: b0 } = pair();
@@ -118,28 +123,29 @@ const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every
   if (got.length !== 4 || got.some((e) => e.type !== 'text' || !equal(e.data, msg)))
     throw new Error('session round trip differs');
 
-  const sessionMs =
-    time(() => {
-      const { a, b } = pair();
-      for (let i = 0; i < count; i++) {
-        a.send(msg);
-        b.receive(a.takeOutput());
-      }
-    }) - handshakeMs;
+  // one long-lived pair, as in a conversation (2^30-byte budget: room for ~1000 rounds)
+  const { a, b } = pair();
+  const sessionMs = time(() => {
+    for (let i = 0; i < count; i++) {
+      a.send(msg);
+      b.receive(a.takeOutput());
+    }
+  });
   const key = new Uint8Array(32).fill(1);
+  const enc = createRC4(key, { drop: 3072 });
+  const dec = createRC4(key, { drop: 3072 });
+  const keyed = hmac.create(sha256, key); // keyed once, cloned per message, as the session does
   const bareMs = time(() => {
-    const enc = createRC4(key, { drop: 3072 });
-    const dec = createRC4(key, { drop: 3072 });
     for (let i = 0; i < count; i++) {
       const ct = enc.xor(msg);
-      hmac(sha256, key, ct);
-      hmac(sha256, key, ct);
+      keyed.clone().update(ct).digest();
+      keyed.clone().update(ct).digest();
       dec.xor(ct);
     }
   });
   console.log(`ClientSession send + receive (1 KiB texts): ${mbps(count * 1024, sessionMs)}`);
   console.log(
-    `  vs bare RC4-drop xor ×2 + HMAC ×2:        ${mbps(count * 1024, bareMs)}  → ratio ${(sessionMs / bareMs).toFixed(2)}`,
+    `  vs bare RC4-drop xor ×2 + keyed HMAC ×2:  ${mbps(count * 1024, bareMs)}  → ratio ${(sessionMs / bareMs).toFixed(2)}`,
   );
   console.log(`Handshake (ffdhe2048, both sides, in memory): ${handshakeMs.toFixed(1)} ms`);
 }
