@@ -216,7 +216,14 @@ export async function rawClient(port: number): Promise<RawClient> {
     socket.once('end', () => resolve());
     socket.once('close', () => resolve());
   });
-  return { socket, frames, closed, write: (bytes) => socket.write(bytes) };
+  return {
+    socket,
+    frames,
+    closed,
+    write: (bytes) => {
+      socket.write(bytes);
+    },
+  };
 }
 
 /** A ClientSession on a real socket, its events queued. */
