@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const serverDir = `${root}apps/server`;
 const clientDir = `${root}apps/client`;
 const DATA = 0x13;
-const TYPE_NAMES = { 0x10: 'COMMIT', 0x11: 'KEX', 0x12: 'CONFIRM', 0x13: 'DATA', 0x14: 'END' };
+const TYPE_NAMES = { 16: 'COMMIT', 17: 'KEX', 18: 'CONFIRM', 19: 'DATA', 20: 'END' };
 
 const scripts = {
   alice: [
@@ -25,11 +25,7 @@ const scripts = {
     'The launch code is 0000, as usual.  ¯\\_(ツ)_/¯',
     'Bye!',
   ],
-  bob: [
-    'Hello Alice, Bob here.',
-    'Mine matches, so nobody sits in the middle.',
-    'Talk soon.',
-  ],
+  bob: ['Hello Alice, Bob here.', 'Mine matches, so nobody sits in the middle.', 'Talk soon.'],
 };
 
 const children = new Set();
@@ -139,7 +135,9 @@ const port = await new Promise((resolve) => {
 });
 const tap = await startTap(port);
 console.log(`  arctalk-server   listening on 127.0.0.1:${port}`);
-console.log(`  relay tap        127.0.0.1:${tap.port} → 127.0.0.1:${port} (records every byte the relay sees)\n`);
+console.log(
+  `  relay tap        127.0.0.1:${tap.port} → 127.0.0.1:${port} (records every byte the relay sees)\n`,
+);
 
 // 2. Two clients in pipe mode, through the tap.
 const room = `demo-${process.pid}`;
@@ -170,7 +168,9 @@ for (const [name, , sent, peerName, peer] of sides) {
   console.log(quote(sent));
   console.log(`${peerName} received ${received.length} bytes:`);
   console.log(quote(received));
-  console.log(`  ${ok ? '✔' : '✘'} ${ok ? 'identical' : 'DIFFERENT'} (sha256 ${sha(sent).slice(0, 16)}… → ${sha(received).slice(0, 16)}…)\n`);
+  console.log(
+    `  ${ok ? '✔' : '✘'} ${ok ? 'identical' : 'DIFFERENT'} (sha256 ${sha(sent).slice(0, 16)}… → ${sha(received).slice(0, 16)}…)\n`,
+  );
   if (!ok) problems.push(`${peerName} did not receive exactly what ${name} sent`);
 }
 
@@ -188,15 +188,18 @@ if (!sasOk) problems.push('the two SAS differ or are missing');
 const wire = Buffer.concat(tap.streams.flatMap((s) => [...s.up, ...s.down]));
 // What the relay forwarded to the peer: the client-to-client frames on a server→client stream.
 const relayed = tap.streams.flatMap((s) => frames(Buffer.concat(s.down))).filter((f) => f[4] >= 0x10);
-const census = Object.entries(
-  relayed.reduce((counts, f) => ({ ...counts, [TYPE_NAMES[f[4]] ?? f[4]]: (counts[TYPE_NAMES[f[4]] ?? f[4]] ?? 0) + 1 }), {}),
-)
-  .map(([type, count]) => `${count} ${type}`)
-  .join(', ');
+const counts = new Map();
+for (const f of relayed) {
+  const type = TYPE_NAMES[f[4]] ?? `0x${f[4].toString(16)}`;
+  counts.set(type, (counts.get(type) ?? 0) + 1);
+}
+const census = [...counts].map(([type, count]) => `${count} ${type}`).join(', ');
 console.log(`What the relay saw: ${wire.length} bytes in all; it forwarded ${census}.`);
 const sample = relayed.find((f) => f[4] === DATA);
 if (sample) {
-  console.log('A DATA frame as relayed (u32 length | u8 type 0x13 | u64 offset | RC4 ciphertext | 16-byte tag):');
+  console.log(
+    'A DATA frame as relayed (u32 length | u8 type 0x13 | u64 offset | RC4 ciphertext | 16-byte tag):',
+  );
   console.log(hexdump(sample.subarray(0, Math.min(sample.length, 96))));
   if (sample.length > 96) console.log(`    … ${sample.length - 96} more bytes`);
 } else {
