@@ -5,11 +5,12 @@
  *
  * Every implementation is first checked against RFC 6229 section 2 (all 14 keys, all 18
  * offsets) and the three classic vectors, once in one call and once fed in pieces; the table
- * says which ones are correct. Then, per chunk size, each implementation is timed for
- * ROUND_MS of wall-clock time per round, the implementations interleaved in a rotating order,
- * and the median of ROUNDS rounds is reported as MB/s (10^6 bytes per second) and as a ratio
- * to OpenSSL measured in the same run. The machine may be shared: the median and the
- * interleaving damp other processes' noise, but do not remove it.
+ * says which ones are correct. Then, per chunk size, each implementation runs for ROUND_MS
+ * per round, the implementations interleaved in a rotating order, and the median of ROUNDS
+ * rounds is reported as MB/s (10^6 bytes per second of this process's CPU time) and as a
+ * ratio to OpenSSL measured in the same run. The machine may be shared: CPU time, the
+ * median and the interleaving damp other processes' noise, but do not remove it (they
+ * still compete for caches and cores).
  *
  * A full GC runs before each timed round (--expose-gc), so that no implementation is charged
  * for the garbage of the one before it.
@@ -174,7 +175,11 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** MB/s of `update` on `chunk`, for about `ms` of wall-clock time. */
+/**
+ * MB/s of `update` on `chunk`, run for about `ms` of wall-clock time. The rate is taken over
+ * this process's CPU time (user + system), not wall-clock time: on a shared machine the
+ * time spent descheduled then does not count against whichever implementation was running.
+ */
 function measure(impl: Impl, chunk: Uint8Array, ms: number): number {
   // Start from a clean heap, so that no implementation pays for another's garbage.
   (globalThis as { gc?: () => void }).gc?.();
@@ -183,14 +188,14 @@ function measure(impl: Impl, chunk: Uint8Array, ms: number): number {
   let calls = 0;
   let sink = 0;
   const start = performance.now();
-  let now = start;
+  const cpu = process.cpuUsage();
   do {
     for (let r = 0; r < batch; r++) sink ^= enc.update(chunk)[0] ?? 0;
     calls += batch;
-    now = performance.now();
-  } while (now - start < ms);
+  } while (performance.now() - start < ms);
+  const used = process.cpuUsage(cpu);
   if (sink === 0x1_0000) console.log('unreachable');
-  return (calls * chunk.length) / 1e3 / (now - start);
+  return (calls * chunk.length) / (used.user + used.system); // bytes per microsecond = MB/s
 }
 
 const ROUNDS = Number(process.env.ROUNDS ?? 9);
@@ -205,7 +210,15 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
   `RC4 benchmark — ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`,
 );
-console.log(`median of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms; MB/s = 10^6 bytes/s\n`);
+console.log(
+  `median of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms; MB/s = 10^6 bytes per second of CPU time`,
+);
+console.log(
+  `load average at start: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}\n`,
+);
 
 const PIECES = [1, 7, 64, 3, 250, 16, 1000, 2];
 const correctness = impls.map((impl) => ({ whole: verify(impl), pieces: verify(impl, PIECES) }));
