@@ -5,7 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Screen } from './vt.js';
 
@@ -280,10 +283,16 @@ export interface TtyHandle {
   type(text: string): void;
   /** waits until the screen text matches */
   waitForScreen(pattern: RegExp | string, timeout?: number): Promise<string>;
+  /**
+   * Resizes the terminal to `resizeTo` (as a window manager would: the kernel sends
+   * SIGWINCH); the screen model is resized the way xterm does it.
+   */
+  resize(): void;
   readonly exited: Promise<number | null>;
 }
 
 const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+let ttyCounter = 0;
 
 /**
  * Starts the arctalk CLI in a pseudo-terminal, with `script` from util-linux
@@ -295,12 +304,24 @@ const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
  */
 export function startTtyClient(
   args: string[],
-  options: { columns?: number; rows?: number; env?: Record<string, string> } = {},
+  options: {
+    columns?: number;
+    rows?: number;
+    env?: Record<string, string>;
+    resizeTo?: { columns: number; rows: number };
+  } = {},
 ): TtyHandle {
   const columns = options.columns ?? 80;
   const rows = options.rows ?? 24;
+  const trigger = join(tmpdir(), `arctalk-resize-${process.pid}-${ttyCounter++}`);
+  const resizeTo = options.resizeTo;
+  // A background watcher resizes the pty (stty on /dev/tty) once the trigger file appears.
+  const watcher = resizeTo
+    ? `(while [ ! -e ${shellQuote(trigger)} ]; do sleep 0.05; done; stty cols ${resizeTo.columns} rows ${resizeTo.rows} < /dev/tty) &`
+    : '';
   const command = [
     `stty cols ${columns} rows ${rows};`,
+    watcher,
     'exec',
     ...[process.execPath, '--import', 'tsx', CLIENT_CLI, ...args].map(shellQuote),
   ].join(' ');
@@ -317,6 +338,7 @@ export function startTtyClient(
     raw += text;
     screen.write(text);
   });
+  child.once('close', () => rmSync(trigger, { force: true }));
   child.stderr!.resume();
   child.stdin!.on('error', () => {});
   const exited = new Promise<number | null>((resolve) =>
@@ -329,6 +351,13 @@ export function startTtyClient(
     child,
     screen,
     raw: () => raw,
+    resize() {
+      if (!resizeTo) throw new Error('startTtyClient: no resizeTo given');
+      writeFileSync(trigger, '');
+      // The model follows once the program can have seen it; its output after the
+      // resize is applied at the new size (SIGWINCH precedes any redraw).
+      screen.resize(resizeTo.columns, resizeTo.rows);
+    },
     type: (text) => child.stdin!.write(text),
     exited,
     async waitForScreen(pattern, timeout = 20_000) {

@@ -140,4 +140,24 @@ describe('arctalk in a terminal', () => {
       0, 0,
     ]);
   });
+
+  it('follows a terminal resize: the layout is redrawn at the new size', async () => {
+    const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', room(), '--name', 'alice'], {
+      columns: 80,
+      rows: 24,
+      resizeTo: { columns: 60, rows: 16 },
+    });
+    const before = await alice.waitForScreen('waiting for peer');
+    expect(before.split('\n')[0]).toHaveLength(80);
+    alice.resize();
+    // The new frame starts at the top row (no `m` flag: ^ is the start of the screen).
+    const after = await alice.waitForScreen(/^─ you \(alice\) ─+\n/);
+    const lines = after.split('\n');
+    expect(lines).toHaveLength(16);
+    expect(lines[0]).toMatch(/^─ you \(alice\) ─+$/);
+    expect(lines[0]).toHaveLength(60);
+    expect(lines[14]).toMatch(/^ waiting for peer │/); // the status bar, on the last row of the frame
+    alice.type('\x03');
+    expect(await within(alice.exited, 10_000, 'alice to exit')).toBe(0);
+  });
 });

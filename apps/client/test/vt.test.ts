@@ -39,4 +39,13 @@ describe('Screen (the pty tests’ terminal model)', () => {
     s.write('中ab中');
     expect(s.lines()).toEqual(['中ab', '中']);
   });
+
+  it('resizes like xterm: the cursor line stays visible, lines are cut', () => {
+    const s = new Screen(6, 4);
+    s.write('aaaaaa\r\nbbbbbb\r\ncccccc\r\ndd');
+    s.resize(3, 2);
+    expect(s.lines()).toEqual(['ccc', 'dd']);
+    s.write('x');
+    expect(s.lines()).toEqual(['ccc', 'ddx']);
+  });
 });

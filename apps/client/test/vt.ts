@@ -8,8 +8,8 @@
 import { codePointWidth } from '../src/width.js';
 
 export class Screen {
-  readonly columns: number;
-  readonly rows: number;
+  columns: number;
+  rows: number;
   private grid: string[][];
   private row = 0;
   private column = 0;
@@ -37,6 +37,25 @@ export class Screen {
     } else {
       this.row++;
     }
+  }
+
+  /**
+   * Resizes as xterm does: when the height shrinks, lines scroll off the top so
+   * that the cursor's line stays visible; lines are cut to the new width.
+   */
+  resize(columns: number, rows: number): void {
+    const shift = Math.max(0, this.row - (rows - 1));
+    const kept = this.grid.slice(shift, shift + rows).map((line) => {
+      const cut = line.slice(0, columns);
+      while (cut.length < columns) cut.push(' ');
+      return cut;
+    });
+    this.columns = columns;
+    this.rows = rows;
+    while (kept.length < rows) kept.push(this.blankRow());
+    this.grid = kept;
+    this.row -= shift;
+    this.column = Math.min(this.column, columns - 1);
   }
 
   /** Applies program output. */
