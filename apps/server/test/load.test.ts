@@ -1,0 +1,103 @@
+/**
+ * Load: 1,000 concurrent pairs of real ClientSessions (full DH handshake, RC4 +
+ * HMAC records) through the real `arctalk-server` process. Every message must be
+ * delivered exactly once and in order. The server runs as a child process so that
+ * it has its own event loop and file descriptors (2,000 sockets on each side).
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, type SessionClient, sessionClient, spawnServer, within } from './helpers.js';
+
+const PAIRS = 1_000;
+const MESSAGES = 10; // per direction per pair
+const BATCH = 100; // pairs set up concurrently
+
+afterEach(cleanup);
+
+/** The soft limit on open files of this process (Linux), or undefined elsewhere. */
+function openFileLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match?.[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('load', () => {
+  it(`carries ${PAIRS} concurrent secured pairs, every message exactly once and in order`, async () => {
+    const limit = openFileLimit();
+    if (limit !== undefined && limit < PAIRS * 2 + 200) {
+      throw new Error(
+        `this test needs ${PAIRS * 2 + 200} open files, the limit is ${limit} (raise ulimit -n)`,
+      );
+    }
+    const server = spawnServer([
+      '--port',
+      '0',
+      '--max-connections',
+      String(PAIRS * 2 + 10),
+      '--max-per-address',
+      String(PAIRS * 2 + 10),
+      '--log-level',
+      'warn',
+    ]);
+    const { port } = await within(server.listening, 20_000, 'listening');
+
+    const pairs: [SessionClient, SessionClient][] = [];
+    for (let start = 0; start < PAIRS; start += BATCH) {
+      const batch = await Promise.all(
+        Array.from({ length: BATCH }, async (_, k) => {
+          const room = `load-${start + k}`;
+          const a = await sessionClient(port, { room, name: 'a' });
+          await a.waitFor('waiting', 30_000);
+          const b = await sessionClient(port, { room, name: 'b' });
+          const [sa, sb] = await Promise.all([a.waitFor('secured', 30_000), b.waitFor('secured', 30_000)]);
+          expect(sa.sas).toBe(sb.sas);
+          return [a, b] as [SessionClient, SessionClient];
+        }),
+      );
+      pairs.push(...batch);
+    }
+    expect(pairs).toHaveLength(PAIRS);
+
+    // Everyone talks at once.
+    for (const [i, [a, b]] of pairs.entries()) {
+      for (let m = 0; m < MESSAGES; m++) {
+        a.sendText(`${i}:a:${m}`);
+        b.sendText(`${i}:b:${m}`);
+      }
+    }
+    const decoder = new TextDecoder();
+    await Promise.all(
+      pairs.flatMap(([a, b], i) =>
+        [
+          [a, 'b'],
+          [b, 'a'],
+        ].map(async ([client, from]) => {
+          const c = client as SessionClient;
+          for (let m = 0; m < MESSAGES; m++) {
+            const event = await c.waitFor('text', 60_000);
+            const got = decoder.decode(event.data);
+            if (got !== `${i}:${from}:${m}`) expect(got).toBe(`${i}:${from}:${m}`);
+          }
+        }),
+      ),
+    );
+
+    // Exactly once: nothing beyond the expected events arrived anywhere.
+    for (const [a, b] of pairs) {
+      expect(a.events.all.map((e) => e.type).join()).toBe(
+        ['waiting', 'paired', 'secured', ...Array(MESSAGES).fill('text')].join(),
+      );
+      expect(b.events.all.map((e) => e.type).join()).toBe(
+        ['paired', 'secured', ...Array(MESSAGES).fill('text')].join(),
+      );
+      expect(a.session.received).toBe(b.session.sent);
+      expect(b.session.received).toBe(a.session.sent);
+    }
+
+    server.child.kill('SIGTERM');
+    expect((await within(server.exited, 15_000, 'exit')).code).toBe(0);
+  }, 120_000);
+});
