@@ -70,6 +70,8 @@ describe('arctalk in a terminal', () => {
     expect(redrawn).toContain('hi alice');
     expect(redrawn.split('\n').at(-2)).toMatch(/^ secured │ SAS /);
 
+    // Colours are on by default (the NO_COLOR test below checks they go).
+    expect(alice.raw()).toMatch(/\x1b\[(?:3|9)[0-9]m/);
     alice.type('/quit\r');
     expect(await within(alice.exited, 10_000, 'alice to exit')).toBe(0);
     await bob.waitForScreen('alice has left');
@@ -141,11 +143,12 @@ describe('arctalk in a terminal', () => {
     ]);
   });
 
-  it('follows a terminal resize: the layout is redrawn at the new size', async () => {
+  it('follows a terminal resize, and honours NO_COLOR', async () => {
     const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', room(), '--name', 'alice'], {
       columns: 80,
       rows: 24,
       resizeTo: { columns: 60, rows: 16 },
+      env: { NO_COLOR: '1' },
     });
     const before = await alice.waitForScreen('waiting for peer');
     expect(before.split('\n')[0]).toHaveLength(80);
@@ -157,6 +160,9 @@ describe('arctalk in a terminal', () => {
     expect(lines[0]).toMatch(/^─ you \(alice\) ─+$/);
     expect(lines[0]).toHaveLength(60);
     expect(lines[14]).toMatch(/^ waiting for peer │/); // the status bar, on the last row of the frame
+    // No colour at all, but inverse video (not a colour) still marks the status bar.
+    expect(alice.raw()).not.toMatch(/\x1b\[(?:3|4|9|10)[0-9](?:;[0-9]+)*m/);
+    expect(alice.raw()).toContain('\x1b[7m');
     alice.type('\x03');
     expect(await within(alice.exited, 10_000, 'alice to exit')).toBe(0);
   });
