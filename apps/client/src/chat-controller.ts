@@ -351,10 +351,21 @@ export class ChatController {
     }
     if (phase === 'closing' || phase === 'failed' || phase === 'ended') return;
     const canSend = phase === 'secured' || phase === 'peer-ended';
+    const { buffer } = this.inputState;
+    if (!canSend && action.type === 'enter' && (!buffer.startsWith('/') || buffer.startsWith('//'))) {
+      // Text cannot go out yet (or any more): keep the line, say why. Commands still run.
+      const text =
+        phase === 'peer-left'
+          ? `${this.peer()} has left: nothing more can be sent.`
+          : 'Not secured yet: wait for the SAS before typing.';
+      this.update({ notice: { text, tone: 'warn' } });
+      return;
+    }
+    // Before the channel is secured even live mode edits locally; the line goes out on return.
     const edit = this.view.live && canSend ? editLive : editLine;
     const { state, effects } = edit(this.inputState, action);
     this.inputState = state;
-    for (const effect of effects) this.apply(effect, canSend);
+    for (const effect of effects) this.apply(effect);
     this.update({ input: this.inputState.buffer });
   }
 
@@ -371,7 +382,7 @@ export class ChatController {
     }
   }
 
-  private apply(effect: InputEffect, canSend: boolean): void {
+  private apply(effect: InputEffect): void {
     if (effect.type === 'command') {
       this.command(effect.command);
       return;
@@ -383,20 +394,6 @@ export class ChatController {
           tone: 'warn',
         },
       });
-      return;
-    }
-    if (!canSend) {
-      // Keep the line: it can be sent once the channel is secured.
-      const text =
-        this.view.phase === 'peer-left'
-          ? `${this.peer()} has left: nothing more can be sent.`
-          : 'Not secured yet: wait for the SAS before typing.';
-      if (!this.view.live)
-        this.inputState = {
-          ...this.inputState,
-          buffer: new TextDecoder().decode(effect.bytes).replace(/\n$/, ''),
-        };
-      this.update({ notice: { text, tone: 'warn' } });
       return;
     }
     try {

@@ -300,6 +300,25 @@ describe('App (keyboard)', () => {
     expect(chat.getSnapshot().notice?.text).toMatch(/Not secured yet/);
   });
 
+  it('live mode before the channel is secured: typing is held, and goes out on return once secured', () => {
+    const chat = new ChatController({ server: 'h:1', room: 'r', name: 'a', live: true });
+    const link = new RecordingLink();
+    chat.attach(link);
+    chat.handleEvent({ type: 'paired', role: 'initiator', peerName: 'bob' });
+    chat.handleActions([{ type: 'text', text: 'early bird' }, { type: 'enter' }]);
+    expect(link.out).toHaveLength(0);
+    expect(chat.getSnapshot().input).toBe('early bird');
+    chat.handleActions([{ type: 'text', text: '/help' }]);
+    chat.handleActions([{ type: 'kill' }, { type: 'text', text: '/help' }, { type: 'enter' }]);
+    expect(chat.getSnapshot().showHelp).toBe(true); // commands work before securing
+    chat.handleActions([{ type: 'text', text: 'early bird' }]);
+    chat.handleEvent({ type: 'secured', sas: 's', sasWords: ['s'] });
+    chat.handleActions([{ type: 'enter' }]);
+    expect(link.text()).toBe('early bird\n');
+    chat.handleActions([{ type: 'text', text: 'x' }]);
+    expect(link.text()).toBe('early bird\nx'); // then live
+  });
+
   it('PgUp/PgDn scroll the focused pane; Tab switches; /clear empties both', async () => {
     const { chat } = securedController();
     for (let i = 0; i < 40; i++) chat.handleEvent({ type: 'text', data: utf8(`line ${i}\n`) });
