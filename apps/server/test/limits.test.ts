@@ -1,7 +1,7 @@
 /**
  * Timers, caps, backpressure and shutdown of an in-process server.
  */
-import { ErrorCode, FrameType } from '@arctalk/protocol';
+import { ErrorCode, encodeFrame, FrameType } from '@arctalk/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -21,6 +21,7 @@ import {
 afterEach(cleanup);
 
 const ping = () => Uint8Array.of(0, 0, 0, 1, FrameType.PING);
+const encodePing = (size: number) => encodeFrame({ type: FrameType.PING, body: new Uint8Array(size) });
 
 /** Two raw clients paired in `room`. */
 async function rawPair(port: number, room: string): Promise<[RawClient, RawClient]> {
@@ -174,6 +175,48 @@ describe('backpressure', () => {
       clearInterval(sampler);
     }
   }, 60_000);
+});
+
+describe('backpressure on replies', () => {
+  it('stops reading a client that floods PINGs without reading the PONGs', async () => {
+    const server = await startTestServer({ idleTimeout: 0 });
+    const flooder = await rawClient(server.port);
+    flooder.socket.pause();
+    const onePing = encodePing(32);
+    const chunk = Buffer.concat(Array.from({ length: 1_000 }, () => onePing)); // 37 kB
+    const TOTAL = 50 * 1024 * 1024;
+    let written = 0;
+    let maxBuffered = 0;
+    const sampler = setInterval(() => {
+      maxBuffered = Math.max(maxBuffered, server.bufferedBytes());
+    }, 2);
+    const pump = () => {
+      while (written < TOTAL) {
+        written += chunk.length;
+        if (!flooder.socket.write(chunk)) {
+          flooder.socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    try {
+      pump();
+      let last = -1;
+      while (last !== written) {
+        last = written;
+        await sleep(300);
+      }
+      expect(written).toBeLessThan(TOTAL);
+      expect(maxBuffered).toBeLessThan(1024 * 1024);
+      // The relay is still fine for everyone else.
+      const { alice, bob } = await securedPair(server.port, 'unbothered');
+      alice.sendText('hi');
+      expect((await bob.waitFor('text')).data).toEqual(new TextEncoder().encode('hi'));
+    } finally {
+      clearInterval(sampler);
+      flooder.socket.destroy();
+    }
+  }, 30_000);
 });
 
 describe('shutdown', () => {
