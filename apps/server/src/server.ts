@@ -111,7 +111,6 @@ class RelayServer implements ArctalkServer {
     this.#debug = log.isLevelEnabled('debug');
     this.#relay = new Relay({ maxFrameLength: config.maxFrameLength });
     this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
-    this.#server.on('error', (error) => this.#log.error({ event: 'error', err: error }, 'listener error'));
   }
 
   get host(): string {
@@ -144,6 +143,10 @@ class RelayServer implements ArctalkServer {
       this.#server.once('error', onError);
       this.#server.listen({ host: this.#config.host, port: this.#config.port, exclusive: true }, () => {
         this.#server.off('error', onError);
+        // From now on a listener error (e.g. EMFILE on accept) is logged, not fatal.
+        this.#server.on('error', (error) =>
+          this.#log.error({ event: 'error', err: error }, 'listener error'),
+        );
         const bound = this.#server.address();
         if (bound && typeof bound === 'object') {
           this.#host = bound.address;
