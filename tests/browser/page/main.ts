@@ -2,7 +2,7 @@
  * The in-page half of the browser proof: two ClientSessions talk through a Relay,
  * all inside one page, using only the libraries' default (browser) entries.
  */
-import { ClientSession, type Relay as RelayType, Relay, type SessionEvent } from '@arctalk/protocol';
+import { ClientSession, Relay, type Relay as RelayType, type SessionEvent } from '@arctalk/protocol';
 
 type Side = 'alice' | 'bob';
 
@@ -14,7 +14,11 @@ export interface ConversationResult {
   relayed: number;
 }
 
-function pump(relay: RelayType, sessions: Record<Side, ClientSession>, events: Record<Side, SessionEvent[]>): number {
+function pump(
+  relay: RelayType,
+  sessions: Record<Side, ClientSession>,
+  events: Record<Side, SessionEvent[]>,
+): number {
   let moved = 0;
   for (let round = 0; round < 1000; round++) {
     let progress = false;

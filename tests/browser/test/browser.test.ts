@@ -16,7 +16,11 @@ import type { ConversationResult } from '../page/main';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const source = (name: string) => `${root}packages/${name}/src/index.ts`;
-const alias = { '@arctalk/rc4': source('rc4'), '@arctalk/dh': source('dh'), '@arctalk/protocol': source('protocol') };
+const alias = {
+  '@arctalk/rc4': source('rc4'),
+  '@arctalk/dh': source('dh'),
+  '@arctalk/protocol': source('protocol'),
+};
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function bundle(entry: string) {
@@ -50,10 +54,13 @@ describe('two sessions in headless Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
+      );
     }
     const page = await bundle(fileURLToPath(new URL('../page/main.ts', import.meta.url)));
-    const html = '<!doctype html><meta charset="utf-8"><title>arctalk</title><script type="module" src="/main.js"></script>';
+    const html =
+      '<!doctype html><meta charset="utf-8"><title>arctalk</title><script type="module" src="/main.js"></script>';
     server = createServer((request, response) => {
       if (request.url === '/main.js') {
         response.writeHead(200, { 'content-type': 'text/javascript' }).end(page.code);
