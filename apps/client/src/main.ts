@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import {
   type ClientConfig,
   type CliOptions,
@@ -24,8 +25,8 @@ import { EXIT_CODE_HELP, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { runPipe } from './pipe-mode.js';
 import { noColorRequested, theme } from './ui/theme.js';
 
-/** The client's version (kept in step with package.json by the release). */
-export const VERSION = '0.1.0';
+/** The client's version, from its package.json. */
+export const VERSION: string = packageJson.version;
 
 const HELP_AFTER = `
 Environment:

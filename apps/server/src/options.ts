@@ -1,0 +1,140 @@
+/**
+ * The command-line definition of `arctalk-server` (commander), apart from the
+ * entry point so that tests and the manual generator can read it without
+ * starting a server. The manual (docs/manual.md) is checked against it.
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  LOG_LEVELS,
+  type LogLevel,
+  parseDuration,
+  parseHost,
+  parseInteger,
+  parseSize,
+  type ServerConfig,
+} from './config.js';
+
+/** Wraps a config parser so that commander reports its message as an invalid argument. */
+function arg<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
+
+export function program(): Command {
+  const d = DEFAULT_CONFIG;
+  return new Command('arctalk-server')
+    .description('The arctalk relay: pairs clients two by two in rooms and forwards their ciphertext.')
+    .version(packageJson.version, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .addOption(
+      new Option('--host <host>', 'address to listen on (IP or host name; "::" or 0.0.0.0 for all)')
+        .env('ARCTALK_HOST')
+        .default(d.host)
+        .argParser(arg(parseHost)),
+    )
+    .addOption(
+      new Option('-p, --port <port>', 'TCP port to listen on; 0 picks a free one')
+        .env('ARCTALK_PORT')
+        .default(d.port)
+        .argParser(arg((text) => parseInteger('port', text))),
+    )
+    .addOption(
+      new Option(
+        '--max-frame <bytes>',
+        'largest frame accepted (length field: type + body), e.g. 65536 or 64KiB',
+      )
+        .env('ARCTALK_MAX_FRAME')
+        .default(d.maxFrameLength)
+        .argParser(arg((text) => parseSize('maxFrameLength', text))),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'most open connections in total')
+        .env('ARCTALK_MAX_CONNECTIONS')
+        .default(d.maxConnections)
+        .argParser(arg((text) => parseInteger('maxConnections', text))),
+    )
+    .addOption(
+      new Option('--max-per-address <n>', 'most open connections from one remote address')
+        .env('ARCTALK_MAX_PER_ADDRESS')
+        .default(d.maxConnectionsPerAddress)
+        .argParser(arg((text) => parseInteger('maxConnectionsPerAddress', text))),
+    )
+    .addOption(
+      new Option(
+        '--handshake-timeout <duration>',
+        'time a new connection has to send its HELLO (ms, or 10s, 1m)',
+      )
+        .env('ARCTALK_HANDSHAKE_TIMEOUT')
+        .default(d.handshakeTimeout)
+        .argParser(arg((text) => parseDuration('handshakeTimeout', text))),
+    )
+    .addOption(
+      new Option(
+        '--idle-timeout <duration>',
+        'close a connection silent this long in both directions; 0 = never',
+      )
+        .env('ARCTALK_IDLE_TIMEOUT')
+        .default(d.idleTimeout)
+        .argParser(arg((text) => parseDuration('idleTimeout', text))),
+    )
+    .addOption(
+      new Option('--close-timeout <duration>', 'time a closing connection gets to flush (errors, shutdown)')
+        .env('ARCTALK_CLOSE_TIMEOUT')
+        .default(d.closeTimeout)
+        .argParser(arg((text) => parseDuration('closeTimeout', text))),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level on stderr')
+        .env('ARCTALK_LOG_LEVEL')
+        .choices(LOG_LEVELS)
+        .default(d.logLevel),
+    )
+    .addHelpText(
+      'after',
+      '\nPrints "listening on HOST:PORT" on stdout once ready; logs JSON lines on stderr.\n' +
+        'Exit codes: 0 clean shutdown (SIGINT/SIGTERM), 1 cannot start (e.g. port taken), 2 bad usage.',
+    )
+    .showHelpAfterError('(run arctalk-server --help for usage)')
+    .exitOverride()
+    .allowExcessArguments(false);
+}
+
+export interface CliOptions {
+  host: string;
+  port: number;
+  maxFrame: number;
+  maxConnections: number;
+  maxPerAddress: number;
+  handshakeTimeout: number;
+  idleTimeout: number;
+  closeTimeout: number;
+  logLevel: LogLevel;
+}
+
+export function parseArgs(argv: string[]): ServerConfig {
+  const command = program();
+  command.parse(argv);
+  const o = command.opts<CliOptions>();
+  return {
+    host: o.host,
+    port: o.port,
+    maxFrameLength: o.maxFrame,
+    maxConnections: o.maxConnections,
+    maxConnectionsPerAddress: o.maxPerAddress,
+    handshakeTimeout: o.handshakeTimeout,
+    idleTimeout: o.idleTimeout,
+    closeTimeout: o.closeTimeout,
+    logLevel: o.logLevel,
+  };
+}
