@@ -2,7 +2,7 @@
  * The exit-code table. Each non-zero exit prints one line on stderr, starting
  * with `arctalk: `; scripts can tell the cases apart by the code alone.
  */
-import { isTamperingError } from '@arctalk/protocol';
+import { isTamperingError, type ProtocolErrorCode, TAMPERING_CODES } from '@arctalk/protocol';
 import { sanitizeLine } from './sanitize.js';
 
 /** Process exit codes of `arctalk`. */
@@ -46,26 +46,6 @@ export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
   [ExitCode.BUDGET_EXHAUSTED, 'session byte budget exhausted: start a new session'],
 ];
 
-/**
- * Protocol error codes that mean the cryptography caught something (the
- * protocol's TAMPERING_CODES; kept here too so that the table is readable in one
- * place, and so that a plain object with such a code classifies the same): a wrong
- * passphrase, or a relay (or anyone on the path) altering, dropping, reordering,
- * replaying or injecting traffic. Frames that do not parse after pairing are in
- * this list too: a correct peer never sends them, so something in between did.
- */
-const TAMPERING_CODES: ReadonlySet<string> = new Set([
-  'AUTH_FAILED',
-  'COMMITMENT_MISMATCH',
-  'BAD_OFFSET',
-  'INVALID_PUBLIC_KEY',
-  'PARAMETER_MISMATCH',
-  'MALFORMED_FRAME',
-  'UNEXPECTED_FRAME',
-  'FRAME_TOO_LARGE',
-  'UNKNOWN_FRAME_TYPE',
-]);
-
 const INCOMPATIBLE_CODES: ReadonlySet<string> = new Set([
   'UNSUPPORTED_VERSION',
   'UNSUPPORTED_SUITE',
@@ -108,7 +88,9 @@ export function classifyError(
   if (INCOMPATIBLE_CODES.has(code)) {
     return { code: ExitCode.INCOMPATIBLE, message: `incompatible peer: ${detail}` };
   }
-  if (TAMPERING_CODES.has(code) || isTampering(error)) {
+  // The protocol's TAMPERING_CODES: a wrong passphrase, or someone on the path
+  // altering, dropping, reordering, replaying or injecting traffic.
+  if (TAMPERING_CODES.has(code as ProtocolErrorCode) || isTampering(error)) {
     return {
       code: ExitCode.AUTH_FAILED,
       message: `authentication failed / tampering detected (${code}): wrong passphrase, or someone is altering the traffic`,

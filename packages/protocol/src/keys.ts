@@ -10,6 +10,7 @@ import { expand, extract } from '@noble/hashes/hkdf';
 import { hmac } from '@noble/hashes/hmac';
 import { scrypt } from '@noble/hashes/scrypt';
 import { sha256 } from '@noble/hashes/sha2';
+import { concatBytes } from '@noble/hashes/utils';
 import { PGP_EVEN_WORDS, PGP_ODD_WORDS } from './_pgp-words';
 import { _abytes, _describe, LocalProtocolError } from './errors';
 import { _utf8, PROTOCOL_VERSION } from './frame';
@@ -46,18 +47,6 @@ export const labels = Object.freeze({
   responderConfirm: `${PROTOCOL_LABEL} responder confirm`,
   confirm: `${PROTOCOL_LABEL} confirm`,
 });
-
-const concatBytes = (...parts: Uint8Array[]): Uint8Array => {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 /**
  * The commitment the initiator sends in COMMIT:

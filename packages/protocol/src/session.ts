@@ -11,6 +11,7 @@ import { createDH, type DH, type DHGroup } from '@arctalk/dh';
 import { createRC4, type RC4Stream } from '@arctalk/rc4';
 import { hmac } from '@noble/hashes/hmac';
 import { sha256 } from '@noble/hashes/sha2';
+import { concatBytes } from '@noble/hashes/utils';
 import {
   _describe,
   LocalProtocolError,
@@ -301,7 +302,6 @@ export class ClientSession {
   #state: SessionState = 'idle';
   #error: ProtocolError | undefined;
   #output: Uint8Array[] = [];
-  #outputLength = 0;
 
   #role: Role | undefined;
   #peerName: string | undefined;
@@ -510,17 +510,9 @@ export class ClientSession {
    */
   takeOutput(): Uint8Array {
     const parts = this.#output;
-    const n = this.#outputLength;
     this.#output = [];
-    this.#outputLength = 0;
     if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(...parts);
   }
 
   /**
@@ -663,7 +655,6 @@ export class ClientSession {
 
   #queue(bytes: Uint8Array): void {
     this.#output.push(bytes);
-    this.#outputLength += bytes.length;
   }
 
   #queueFrame(type: number, body: Uint8Array): void {
