@@ -35,9 +35,9 @@ export interface ArctalkServer {
   /** Open TCP connections, closing ones included. */
   readonly connections: number;
   /**
-   * Bytes this process holds in its sockets' user-space buffers: unsent output and
-   * unread input of every connection. This is what backpressure keeps bounded (the
-   * relay itself holds at most one partial frame, ≤ `maxFrameLength`, per connection).
+   * Bytes this process holds for its connections: the sockets' user-space buffers
+   * (unsent output, unread input) plus the relay's partial frames (at most one,
+   * ≤ `maxFrameLength`, per connection). This is what backpressure keeps bounded.
    */
   bufferedBytes(): number;
   /**
@@ -134,7 +134,7 @@ class RelayServer implements ArctalkServer {
     for (const { socket } of this.#connections.values())
       total += socket.writableLength + socket.readableLength;
     for (const socket of this.#rejected) total += socket.writableLength + socket.readableLength;
-    return total;
+    return total + this.#relay.bufferedBytes();
   }
 
   listen(): Promise<void> {

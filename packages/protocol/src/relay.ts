@@ -138,6 +138,31 @@ export class Relay {
   }
 
   /**
+   * Bytes the relay holds for frames split across `receive` calls: partial headers
+   * and the buffers of partial frames (at most one frame, ≤ `maxFrameLength` + 4
+   * bytes, per connection). Whole frames are never held: they go out as views of
+   * the input.
+   *
+   * @param connId - one connection; all of them when omitted
+   * @returns the byte count
+   * @example
+   * ```ts
+   * relay.receive('a', firstHalfOfAFrame);
+   * relay.bufferedBytes('a'); // > 0 until the rest arrives
+   * ```
+   */
+  bufferedBytes(connId?: string): number {
+    const held = (conn: Conn) => conn.headerFill + (conn.pending?.length ?? 0);
+    if (connId !== undefined) {
+      const conn = this.#conns.get(connId);
+      return conn === undefined ? 0 : held(conn);
+    }
+    let total = 0;
+    for (const conn of this.#conns.values()) total += held(conn);
+    return total;
+  }
+
+  /**
    * Registers a new connection.
    *
    * @param connId - the server's id for it, unique among open connections

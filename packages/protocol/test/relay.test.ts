@@ -322,3 +322,29 @@ describe('Relay refusals', () => {
     );
   });
 });
+
+describe('Relay.bufferedBytes', () => {
+  it('counts only frames split across chunks, per connection and in total, and drops to 0 once whole', () => {
+    const relay = new Relay();
+    pair(relay);
+    expect(relay.bufferedBytes()).toBe(0);
+    const data = frame(FrameType.DATA, new Uint8Array(1000).fill(7));
+    // A header cut in two: the relay holds the partial header.
+    expect(relay.receive('a', data.subarray(0, 3))).toEqual([]);
+    expect(relay.bufferedBytes('a')).toBe(3);
+    // The rest of the header and part of the body: it holds the whole frame's buffer.
+    expect(relay.receive('a', data.subarray(3, 500))).toEqual([]);
+    expect(relay.bufferedBytes('a')).toBeGreaterThanOrEqual(data.length - 4);
+    expect(relay.bufferedBytes('a')).toBeLessThanOrEqual(data.length);
+    expect(relay.bufferedBytes('b')).toBe(0);
+    expect(relay.bufferedBytes()).toBe(relay.bufferedBytes('a'));
+    // The end of the frame: forwarded whole, nothing held.
+    const out = collect(relay.receive('a', data.subarray(500)));
+    expect(hex(out.bytes('b'))).toBe(hex(data));
+    expect(relay.bufferedBytes()).toBe(0);
+    // Whole frames in one chunk are never held.
+    relay.receive('a', concat([data, data]));
+    expect(relay.bufferedBytes()).toBe(0);
+    expect(relay.bufferedBytes('nobody')).toBe(0);
+  });
+});
