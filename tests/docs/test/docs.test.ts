@@ -5,7 +5,7 @@
  * in package.json, .ci/run and the README's quick start.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -112,5 +112,28 @@ describe('top-level docs', () => {
     const pins = [...readme.matchAll(/pnpm@(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
     expect(pins.length).toBeGreaterThan(0);
     expect(new Set(pins)).toEqual(new Set([version]));
+  });
+});
+
+describe('README example', () => {
+  it('runs and prints what its comments say', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('## Use the libraries'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(code).toContain("from '@arctalk/rc4'");
+    const dir = mkdtempSync(join(root, 'tests/docs/.tmp-'));
+    try {
+      const file = join(dir, 'example.ts');
+      writeFileSync(file, code!);
+      // Run from tests/docs, whose tsconfig maps @arctalk/* to the sources (tsx reads it).
+      const result = spawnSync(process.execPath, ['--import', 'tsx', file], {
+        cwd: join(root, 'tests/docs'),
+        encoding: 'utf8',
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('256 true\nhello 5\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
