@@ -34,8 +34,9 @@ export interface RC4Stream {
   /**
    * XORs `src` with the next `src.length` keystream bytes.
    * @param src - the plaintext or ciphertext; never modified unless it is also `out`
-   * @param out - optional destination of at least `src.length` bytes (may be `src` itself)
-   * @returns `out` (or a new array) holding the result, `src.length` bytes
+   * @param out - optional destination of at least `src.length` bytes (may be `src` itself, or overlap it)
+   * @returns the result, `src.length` bytes: a new array without `out`; `out` itself, or its
+   *   first `src.length` bytes (`out.subarray(0, src.length)`) when it is longer
    * @throws TypeError if `src` or `out` is not a `Uint8Array`; RangeError if `out` is too short; Error after `wipe()`
    */
   xor(src: Uint8Array, out?: Uint8Array): Uint8Array;
@@ -111,15 +112,24 @@ function readDrop(options: unknown): number {
  *   `const` read from an enclosing scope pays a TDZ check on every use.
  * - i and j live in locals; the byte loop is unrolled by four.
  * - Longer inputs pack four keystream bytes into one 32-bit word and XOR it with the data
- *   through Int32Array views (the byte order does not matter: the same views read and write).
+ *   through Int32Array views, on little-endian machines (all browsers', x64's and arm64's):
+ *   keystream byte k goes to bits 8k..8k+7, which is memory byte k only in that byte order.
  *   Creating the views costs two allocations, so short inputs take the byte loop.
  */
+
+/** @internal Whether this machine stores the low byte of a word first (the 32-bit path needs it). */
+export const _LITTLE_ENDIAN: boolean = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 const RC4 = /* @__PURE__ */ (() => {
   const WORK = new Uint8Array(256);
   let loaded: RC4 | undefined;
 
-  /** Inputs at least this long use the 32-bit path when `src` and `out` share 4-byte alignment. */
-  const WORD_MIN = 768;
+  /**
+   * Inputs at least this long use the 32-bit path when `src` and `out` share 4-byte alignment.
+   * That path puts keystream byte k in bits 8k..8k+7 of a word, which is memory byte k only on a
+   * little-endian machine: on a big-endian one (Node on s390x or AIX) it is off.
+   */
+  const WORD_MIN = _LITTLE_ENDIAN ? 768 : Number.POSITIVE_INFINITY;
 
   function load(stream: RC4): void {
     if (loaded === stream) return;
@@ -311,11 +321,12 @@ const RC4 = /* @__PURE__ */ (() => {
         _abytes('out', out);
         if (out.length < n) throw new RangeError(`"out" expected length >= ${n}, got ${out.length}`);
         if (out.length > n) out = out.subarray(0, n);
-        // A partial overlap would read bytes already written: work from a copy.
-        // (Offsets first: reading `.buffer` of a small array makes V8 materialize it.)
+        // A partial overlap would read bytes already written: work from a copy. (Offsets first:
+        // reading `.buffer` of a small array makes V8 materialize it. `new Uint8Array(src)`, not
+        // `src.slice()`, which for a Node Buffer is a view of the same memory, not a copy.)
         const so = src.byteOffset;
         const oo = out.byteOffset;
-        if (so !== oo && Math.abs(so - oo) < n && out.buffer === src.buffer) src = src.slice();
+        if (so !== oo && Math.abs(so - oo) < n && out.buffer === src.buffer) src = new Uint8Array(src);
       }
       this.crypt(src, out, n);
       return out;
@@ -394,7 +405,8 @@ export function rc4(key: Uint8Array, data: Uint8Array, options?: RC4Options): Ui
  * with one continuous RC4 keystream.
  * @param key - 1 to 256 bytes
  * @param options - `drop`: keystream bytes to discard first (default 0)
- * @returns a `TransformStream<Uint8Array, Uint8Array>`; its state is wiped when the stream ends
+ * @returns a `TransformStream<Uint8Array, Uint8Array>`; its state is wiped when the stream
+ *   ends, errors or is cancelled (where the runtime calls `cancel`: Node ≥ 20, current browsers)
  * @throws TypeError / RangeError as {@link createRC4}; a non-`Uint8Array` chunk errors the stream with a TypeError
  * @example
  * ```ts
@@ -406,13 +418,23 @@ export function createRC4TransformStream(
   options?: RC4Options,
 ): TransformStream<Uint8Array, Uint8Array> {
   const stream = createRC4(key, options);
-  return new TransformStream<Uint8Array, Uint8Array>({
+  // `cancel` is in the Streams standard (and Node ≥ 20) but not yet in TypeScript's DOM types.
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
     transform(chunk, controller) {
-      _abytes('chunk', chunk);
-      controller.enqueue(stream.xor(chunk));
+      try {
+        _abytes('chunk', chunk);
+        controller.enqueue(stream.xor(chunk));
+      } catch (error) {
+        stream.wipe(); // the stream is errored: nothing will flush it
+        throw error;
+      }
     },
     flush() {
       stream.wipe();
     },
-  });
+    cancel() {
+      stream.wipe(); // readable side cancelled or writable side aborted
+    },
+  };
+  return new TransformStream<Uint8Array, Uint8Array>(transformer);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRC4, createRC4TransformStream, rc4 } from '../src/index';
+import { _LITTLE_ENDIAN } from '../src/rc4';
 import { equal, hex } from './helpers';
 import { referenceKeystream } from './reference';
 
@@ -67,17 +68,26 @@ describe('robustness', () => {
   });
 
   it('partially overlapping src and out in one buffer give the same result as separate arrays', () => {
-    for (const n of [5, 64, 300, 1500]) {
-      for (const shift of [-5, -4, -1, 1, 3, 4, 8]) {
-        const buf = new Uint8Array(n + 16);
-        const srcAt = 8;
-        buf.set(pattern(n), srcAt);
-        const src = buf.subarray(srcAt, srcAt + n);
-        const out = buf.subarray(srcAt + shift, srcAt + shift + n);
-        createRC4(key).xor(src, out);
-        expect(hex(out), `n ${n}, shift ${shift}`).toBe(hex(xorRef(pattern(n))));
+    // Also for Node Buffers, whose slice() is a view of the same memory, not a copy.
+    const makers = [(n: number) => new Uint8Array(n), (n: number) => Buffer.alloc(n)];
+    for (const make of makers) {
+      for (const n of [5, 64, 300, 1500]) {
+        for (const shift of [-5, -4, -1, 1, 3, 4, 8]) {
+          const buf = make(n + 16);
+          const srcAt = 8;
+          buf.set(pattern(n), srcAt);
+          const src = buf.subarray(srcAt, srcAt + n);
+          const out = buf.subarray(srcAt + shift, srcAt + shift + n);
+          createRC4(key).xor(src, out);
+          expect(hex(out), `${buf.constructor.name}, n ${n}, shift ${shift}`).toBe(hex(xorRef(pattern(n))));
+        }
       }
     }
+  });
+
+  it('takes the 32-bit path only where memory byte order is little-endian (as node:os reports)', async () => {
+    const { endianness } = await import('node:os');
+    expect(_LITTLE_ENDIAN).toBe(endianness() === 'LE');
   });
 
   it('out reuse: one out buffer across many calls, and an out longer than src', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { createRC4TransformStream, rc4 } from '../src/index';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { createRC4, createRC4TransformStream, rc4 } from '../src/index';
 import { concat, hex, splitAt, utf8 } from './helpers';
 
 async function pipe(
@@ -55,6 +55,40 @@ describe('createRC4TransformStream (Web Streams)', () => {
     await expect(pipe([utf8('ok'), 'not bytes'], createRC4TransformStream(utf8('Key')))).rejects.toThrow(
       /"chunk" expected Uint8Array, got string/,
     );
+  });
+
+  describe('wipes its state however the stream ends', () => {
+    // The stream's RC4 object is internal: count wipe() calls on the shared prototype.
+    const proto = Object.getPrototypeOf(createRC4(utf8('Key'))) as { wipe(): void };
+    let wipe: MockInstance<() => void>;
+    beforeEach(() => {
+      wipe = vi.spyOn(proto, 'wipe');
+    });
+    afterEach(() => {
+      wipe.mockRestore();
+    });
+
+    it('at the end of the input (flush)', async () => {
+      await pipe([utf8('Attack at dawn')], createRC4TransformStream(utf8('Secret')));
+      expect(wipe).toHaveBeenCalledTimes(1);
+    });
+
+    it('when a bad chunk errors the stream', async () => {
+      await expect(pipe([utf8('ok'), 42], createRC4TransformStream(utf8('Key')))).rejects.toThrow(TypeError);
+      expect(wipe).toHaveBeenCalledTimes(1);
+    });
+
+    it('when the readable side is cancelled', async () => {
+      const transform = createRC4TransformStream(utf8('Key'));
+      await transform.readable.cancel('reader gone');
+      expect(wipe).toHaveBeenCalledTimes(1);
+    });
+
+    it('when the writable side is aborted', async () => {
+      const transform = createRC4TransformStream(utf8('Key'));
+      await transform.writable.abort('writer gone');
+      expect(wipe).toHaveBeenCalledTimes(1);
+    });
   });
 
   it('bad key or drop throws at creation', () => {
