@@ -12,11 +12,21 @@ export function describe(value: unknown): string {
   return typeof name === 'string' && name !== '' ? name : 'object';
 }
 
-/** Throws `TypeError('"name" expected Uint8Array, got …')` unless `value` is a Uint8Array (a Buffer is one). */
+/**
+ * Throws `TypeError('"name" expected Uint8Array, got …')` unless `value` is a Uint8Array: a
+ * Buffer is one, and so is one from another realm (a `vm` context, an iframe), as in @arctalk/rc4.
+ */
 export function abytes(value: unknown, name: string): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`"${name}" expected Uint8Array, got ${describe(value)}`);
-  }
+  if (value instanceof Uint8Array) return;
+  if (ArrayBuffer.isView(value) && value.constructor?.name === 'Uint8Array') return;
+  throw new TypeError(`"${name}" expected Uint8Array, got ${describe(value)}`);
+}
+
+/** Whether two byte arrays are equal (public values only: it returns at the first difference). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Big-endian unsigned bytes → bigint (empty → 0n). */

@@ -3,6 +3,9 @@
  * in OpenSSL (`createDiffieHellman(p, g)`, `setPrivateKey`, `generateKeys` /
  * `computeSecret`). Validation stays in dh.ts and runs first: node's
  * `computeSecret` accepts keys this package rejects (it reduces y ≥ p mod p).
+ * Where OpenSSL refuses (a modulus under 512 or over 10000 bits, or a shared
+ * secret of 1 or p − 1, which dh.ts then rejects in both entries alike), the
+ * `bigint` backend computes the same value, so both entries behave the same.
  * @module
  */
 import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
@@ -11,13 +14,16 @@ import {
   bigintBackend,
   createDHWith,
   type DH,
+  type DHBackend,
   type DHBackendFactory,
   type DHGroupInput,
   type DHOptions,
 } from './dh.js';
 
-/** OpenSSL 3 refuses DH moduli under 512 bits (DH_MIN_MODULUS_BITS). */
+/** OpenSSL 3 refuses DH moduli under 512 bits (DH_MIN_MODULUS_BITS)… */
 const MIN_OPENSSL_BITS = 512;
+/** …and over 10000 bits (OPENSSL_DH_MAX_MODULUS_BITS). */
+const MAX_OPENSSL_BITS = 10000;
 
 /** Copies a Buffer into a plain Uint8Array of exactly `length` bytes, left-padded. */
 function toFixed(buffer: Uint8Array, length: number): Uint8Array {
@@ -31,7 +37,10 @@ function toFixed(buffer: Uint8Array, length: number): Uint8Array {
 
 /** @internal */
 export const nodeBackend: DHBackendFactory = (group, secretKeyBits) => {
-  if (group.bits < MIN_OPENSSL_BITS) return bigintBackend(group, secretKeyBits);
+  if (group.bits < MIN_OPENSSL_BITS || group.bits > MAX_OPENSSL_BITS)
+    return bigintBackend(group, secretKeyBits);
+  let fallback: DHBackend | undefined;
+  const pure = (): DHBackend => (fallback ??= bigintBackend(group, secretKeyBits));
   const { byteLength } = group;
   const prime = bigIntToBytes(group.p, byteLength);
   const generator = bigIntToBytes(group.g, Math.ceil(group.g.toString(16).length / 2));
@@ -41,14 +50,24 @@ export const nodeBackend: DHBackendFactory = (group, secretKeyBits) => {
     dh.setPrivateKey(secretKey);
     return dh;
   };
+  // The arguments are validated: if OpenSSL still refuses, the bigint backend answers.
   return {
-    publicKey(_x, secretKey) {
-      const d = ctx(secretKey);
-      d.generateKeys(); // with a private key set, this computes g^x mod p
-      return toFixed(d.getPublicKey(), byteLength);
+    publicKey(x, secretKey) {
+      try {
+        const d = ctx(secretKey);
+        d.generateKeys(); // with a private key set, this computes g^x mod p
+        return toFixed(d.getPublicKey(), byteLength);
+      } catch {
+        return pure().publicKey(x, secretKey);
+      }
     },
-    sharedSecret(_x, secretKey, _y, peerPublicKey) {
-      return toFixed(ctx(secretKey).computeSecret(peerPublicKey), byteLength);
+    sharedSecret(x, secretKey, y, peerPublicKey) {
+      try {
+        return toFixed(ctx(secretKey).computeSecret(peerPublicKey), byteLength);
+      } catch {
+        // e.g. a result of 1 or p − 1 (OpenSSL: "Invalid key type"), which dh.ts then rejects
+        return pure().sharedSecret(x, secretKey, y, peerPublicKey);
+      }
     },
   };
 };

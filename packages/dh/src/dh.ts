@@ -10,7 +10,9 @@
  *   their own (RFC 5114).
  * - Public keys are validated before the secret key is used (NIST SP 800-56A
  *   Rev. 3 §5.6.2.3.1 full validation, RFC 7919 §5.1): 1 < y < p − 1 and
- *   y^q ≡ 1 (mod p), the latter as a Jacobi symbol for safe primes.
+ *   y^q ≡ 1 (mod p), the latter as a Jacobi symbol for safe primes. A shared
+ *   secret of 1 or p − 1 is refused (SP 800-56A Rev. 3 §5.7.1.1), which only a
+ *   group without a known prime q lets happen.
  * - Encoding: big-endian unsigned; outputs are left-padded to |p| bytes
  *   (as TLS 1.3 does, RFC 8446 §7.4.1).
  *
@@ -18,7 +20,7 @@
  * entry, node:crypto in the `"node"` entry (see index.node.ts).
  * @module
  */
-import { abytes, bigIntToBytes, bitLength, bytesToBigInt, describe } from './_bytes.js';
+import { abytes, bigIntToBytes, bitLength, bytesToBigInt, describe, equalBytes } from './_bytes.js';
 import { jacobi } from './_jacobi.js';
 import { FixedBaseTable, modPow } from './_modpow.js';
 import type { DHGroup } from './groups.js';
@@ -68,12 +70,15 @@ export interface DHOptions {
    */
   randomBytes?: (length: number) => Uint8Array;
   /**
-   * Size of generated secret exponents in bits (integer ≥ 2); keys are drawn
-   * uniformly from [2, 2^secretKeyBits − 1], or from [2, q − 1] once it
-   * reaches the bit length of q. Default for safe-prime groups (all named
-   * groups): max(2 × security strength, RFC 7919 §5.2 minimum) rounded up to
-   * whole bytes, e.g. 232 bits for 2048-bit groups; full-size below 1024
-   * bits. Default for groups with a short q of their own (RFC 5114): |q|.
+   * Size of generated secret exponents in bits; keys are drawn uniformly from
+   * [2, 2^secretKeyBits − 1], or from [2, q − 1] once it reaches the bit
+   * length of q. At least 2 × the group's security strength (224 for a
+   * 2048-bit group; or |q| if that is less), and at least 2: a smaller value
+   * would make keys easy to find, so it throws. Default for safe-prime groups
+   * (all named groups): max(2 × security strength, RFC 7919 §5.2 minimum)
+   * rounded up to whole bytes, e.g. 232 bits for 2048-bit groups; full-size
+   * below 1024 bits. Default for groups with a short q of their own (RFC
+   * 5114): |q|.
    */
   secretKeyBits?: number;
 }
@@ -112,7 +117,8 @@ export interface DH {
    * @param secretKey - our secret key
    * @param peerPublicKey - the peer's public key, big-endian, 1 … byteLength bytes
    * @returns the shared secret, exactly `lengths.sharedSecret` bytes (leading zeros kept)
-   * @throws InvalidPublicKeyError if the peer's key fails validation (checked first)
+   * @throws InvalidPublicKeyError if the peer's key fails validation (checked first), or if
+   *   the result is 1 or p − 1 (possible only in a group without a known prime q)
    * @throws TypeError / RangeError for a malformed argument
    */
   getSharedSecret(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array;
@@ -186,14 +192,20 @@ function defaultRandomBytes(length: number): Uint8Array {
   return out;
 }
 
-const validated = new WeakSet<object>();
+/**
+ * Groups already checked: each group this module made or kept → itself, and each frozen
+ * input → the group made from it. So a frozen group passed again (a named group, `dh.group`,
+ * or your own `Object.freeze({ p, g, q })`) is not checked again and keeps its fixed-base table.
+ */
+const validated = new WeakMap<object, DHGroup>();
 
 /** Checks and freezes a group argument. */
 export function toGroup(input: unknown): DHGroup {
   if (typeof input !== 'object' || input === null) {
     throw new TypeError(`"group" expected { p, g, q? }, got ${describe(input)}`);
   }
-  if (validated.has(input)) return input as DHGroup;
+  const known = validated.get(input);
+  if (known !== undefined) return known;
   const { p, g, q, name } = input as { p?: unknown; g?: unknown; q?: unknown; name?: unknown };
   if (typeof p !== 'bigint') throw new TypeError(`"group.p" expected bigint, got ${describe(p)}`);
   if (typeof g !== 'bigint') throw new TypeError(`"group.g" expected bigint, got ${describe(g)}`);
@@ -223,7 +235,9 @@ export function toGroup(input: unknown): DHGroup {
     given.byteLength === byteLength
       ? (input as DHGroup)
       : Object.freeze({ name: name ?? 'custom', p, g, q: order, byteLength, bits });
-  validated.add(group);
+  validated.set(group, group);
+  // A frozen input cannot change its data, so it maps to the group made from it.
+  if (Object.isFrozen(input)) validated.set(input, group);
   return group;
 }
 
@@ -257,6 +271,13 @@ export function createDHWith(factory: DHBackendFactory, groupInput: unknown, opt
   }
   const { p, q, byteLength } = group;
   const qBits = bitLength(q);
+  // SP 800-56A Rev. 3 §5.6.1.1: exponents of at least 2s bits, s the security strength.
+  const minimumBits = Math.min(2 * securityStrength(group.bits), qBits);
+  if (requested !== undefined && requested < minimumBits) {
+    throw new RangeError(
+      `"options.secretKeyBits" expected at least ${minimumBits} for a ${group.bits}-bit group (twice its security strength), got ${requested}`,
+    );
+  }
   const safePrime = q === (p - 1n) >> 1n;
   const trivialOrder = q === p - 1n;
   // SP 800-56A Rev. 3 §5.6.1.1: a group with its own (short) q, as RFC 5114's,
@@ -268,6 +289,8 @@ export function createDHWith(factory: DHBackendFactory, groupInput: unknown, opt
   const secretLength = Math.ceil(n / 8);
   const topMask = 0xff >> (secretLength * 8 - n);
   const pMinus1 = p - 1n;
+  const pMinus1Bytes = bigIntToBytes(pMinus1, byteLength);
+  const oneBytes = bigIntToBytes(1n, byteLength);
   const backend = factory(group, n);
 
   const secretScalar = (secretKey: unknown): bigint => {
@@ -322,7 +345,13 @@ export function createDHWith(factory: DHBackendFactory, groupInput: unknown, opt
       // Validate the peer's key before the secret key is touched.
       const y = publicScalar(peerPublicKey, 'peerPublicKey');
       const x = secretScalar(secretKey);
-      return backend.sharedSecret(x, secretKey, y, peerPublicKey);
+      const sharedSecret = backend.sharedSecret(x, secretKey, y, peerPublicKey);
+      // SP 800-56A Rev. 3 §5.7.1.1: Z = 1 or p − 1 means the peer's key has small order
+      // (validation cannot see that without a prime q). OpenSSL refuses it too.
+      if (equalBytes(sharedSecret, oneBytes) || equalBytes(sharedSecret, pMinus1Bytes)) {
+        throw new InvalidPublicKeyError('"peerPublicKey" gives a shared secret of 1 or p − 1 (small order)');
+      }
+      return sharedSecret;
     },
     validatePublicKey(publicKey) {
       publicScalar(publicKey, 'publicKey');

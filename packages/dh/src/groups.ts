@@ -352,5 +352,12 @@ export const groups: Readonly<{
   modp8192: named('modp8192', MODP8192),
 });
 
-/** The name of every group in {@link groups}. */
+/**
+ * The name of every group in {@link groups}.
+ * @example
+ * ```ts
+ * const name: DHGroupName = 'ffdhe3072';
+ * createDH(groups[name]);
+ * ```
+ */
 export type DHGroupName = keyof typeof groups;

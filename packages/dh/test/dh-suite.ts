@@ -410,5 +410,72 @@ export function dhSuite(entry: string, api: DHApi): void {
       const x = toBytes(123456789n);
       expect(toBigInt(loose.getSharedSecret(x, toBytes(p - 2n)))).toBe(refModPow(p - 2n, 123456789n, p));
     });
+
+    it('without q, a peer key that makes the shared secret 1 or p − 1 is rejected (SP 800-56A §5.7.1.1)', () => {
+      const { p, g, q } = groups.ffdhe2048;
+      const loose = createDH({ p, g });
+      // 4 = 2^2 has order q and p − 2 (a non-residue) order 2q: with x = q, Z = 1 and Z = p − 1.
+      expect(refModPow(4n, q, p)).toBe(1n);
+      expect(refModPow(p - 2n, q, p)).toBe(p - 1n);
+      for (const y of [4n, p - 2n]) {
+        loose.validatePublicKey(toBytes(y)); // not caught by validation without q
+        expect(() => loose.getSharedSecret(toBytes(q), toBytes(y)), `y = ${y}`).toThrow(
+          InvalidPublicKeyError,
+        );
+        expect(() => loose.getSharedSecret(toBytes(q), toBytes(y))).toThrow(/1 or p − 1/);
+      }
+      // The same keys with another secret give an ordinary shared secret.
+      expect(toBigInt(loose.getSharedSecret(toBytes(3n), toBytes(4n)))).toBe(64n);
+      expect(toBigInt(loose.getSharedSecret(toBytes(3n), toBytes(p - 2n)))).toBe(refModPow(p - 2n, 3n, p));
+    });
+
+    it('secretKeyBits below twice the security strength → RangeError naming it', () => {
+      // 2048-bit groups: strength 112, so at least 224 bits (a "32" meant as bytes would be 32 bits).
+      for (const bits of [2, 32, 160, 223]) {
+        expect(() => createDH(groups.ffdhe2048, { secretKeyBits: bits })).toThrow(RangeError);
+        expect(() => createDH(groups.ffdhe2048, { secretKeyBits: bits })).toThrow(
+          `"options.secretKeyBits" expected at least 224 for a 2048-bit group (twice its security strength), got ${bits}`,
+        );
+      }
+      expect(createDH(groups.ffdhe2048, { secretKeyBits: 224 }).lengths.secretKey).toBe(28);
+      expect(() => createDH(groups.ffdhe4096, { secretKeyBits: 303 })).toThrow(/at least 304/);
+      // RFC 5114 A.1 (1024-bit p, strength 80, 160-bit q): only full-size exponents.
+      const a1 = rfc5114.vectors[0] as (typeof rfc5114.vectors)[number];
+      const group = { p: BigInt(`0x${a1.p}`), g: BigInt(`0x${a1.g}`), q: BigInt(`0x${a1.q}`) };
+      expect(() => createDH(group, { secretKeyBits: 159 })).toThrow(/at least 160 for a 1024-bit group/);
+      expect(createDH(group, { secretKeyBits: 160 }).lengths.secretKey).toBe(20);
+      // Under 1024 bits there is no strength to speak of: the small test group takes any size ≥ 2.
+      expect(createDH(small, { secretKeyBits: 2 }).lengths.secretKey).toBe(1);
+    });
+
+    it('a frozen custom group passed again is the same group (checked once, one table)', () => {
+      const a1 = rfc5114.vectors[0] as (typeof rfc5114.vectors)[number];
+      const frozen = Object.freeze({
+        p: BigInt(`0x${a1.p}`),
+        g: BigInt(`0x${a1.g}`),
+        q: BigInt(`0x${a1.q}`),
+      });
+      const first = createDH(frozen).group;
+      expect(createDH(frozen).group).toBe(first);
+      expect(createDH(first).group).toBe(first);
+      // An unfrozen object may change between calls: it is checked, and grouped, afresh.
+      const open = { ...frozen };
+      expect(createDH(open).group).not.toBe(createDH(open).group);
+      open.g = 1n;
+      expect(() => createDH(open)).toThrow(RangeError);
+    });
+
+    it('accepts Uint8Arrays from another realm (a vm context, an iframe)', async () => {
+      const { runInNewContext } = await import('node:vm');
+      const foreign = (hex: string) =>
+        runInNewContext(
+          `Uint8Array.from(${JSON.stringify(hex)}.match(/../g), (b) => parseInt(b, 16))`,
+        ) as Uint8Array;
+      const x = foreign('05');
+      expect(x instanceof Uint8Array).toBe(false);
+      expect(toBigInt(dh.getPublicKey(x))).toBe(32n);
+      expect(toBigInt(dh.getSharedSecret(x, foreign('04')))).toBe(1024n);
+      dh.validatePublicKey(foreign('02'));
+    });
   });
 }
