@@ -373,11 +373,12 @@ const utf8Lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /**
  * Characters no name or room may hold: C0 and C1 controls, DEL, line and paragraph
- * separators, the bidirectional-formatting characters (terminal spoofing) and, in
+ * separators, every bidirectional-formatting character (Unicode's Bidi_Control set:
+ * U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069; terminal spoofing) and, in
  * a JS string, lone surrogates (in `u` mode the range matches only unpaired ones).
  */
 const FORBIDDEN =
-  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
 
 /** @internal UTF-8 encode. */
 export function _utf8(text: string): Uint8Array {

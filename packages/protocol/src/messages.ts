@@ -6,7 +6,7 @@
  * @module
  */
 import { type DHGroup, groups } from '@arctalk/dh';
-import { RemoteProtocolError } from './errors';
+import { _abytes, LocalProtocolError, RemoteProtocolError } from './errors';
 
 /** Sizes of the client-to-client message fields, in bytes. */
 export const messageLengths = Object.freeze({
@@ -96,6 +96,26 @@ const putU16 = (b: Uint8Array, o: number, v: number) => {
   b[o + 1] = v & 0xff;
 };
 
+function checkU16(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"${name}" expected integer 0..65535, got ${String(value)}`,
+    );
+  }
+}
+
+function checkBytes(name: string, value: unknown, min: number, max: number): asserts value is Uint8Array {
+  _abytes(name, value);
+  if (value.length < min || value.length > max) {
+    const want = min === max ? `${min}` : `${min}..${max}`;
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"${name}" expected length ${want}, got ${value.length}`,
+    );
+  }
+}
+
 /** COMMIT: `u16 suite | u16 group | 32-byte commitment`. */
 export interface Commit {
   suite: number;
@@ -108,16 +128,21 @@ export interface Commit {
  *
  * @param commit - suite, group id and the 32-byte commitment
  * @returns the 36-byte body
+ * @throws LocalProtocolError INVALID_ARGUMENT for a suite or group outside 0..65535 or a
+ *   commitment that is not 32 bytes
  * @example
  * ```ts
  * encodeCommit({ suite: 1, group: GroupId.ffdhe2048, commitment });
  * ```
  */
 export function encodeCommit(commit: Commit): Uint8Array {
+  checkU16('suite', commit.suite);
+  checkU16('group', commit.group);
+  checkBytes('commitment', commit.commitment, messageLengths.commitment, messageLengths.commitment);
   const out = new Uint8Array(4 + messageLengths.commitment);
   putU16(out, 0, commit.suite);
   putU16(out, 2, commit.group);
-  out.set(commit.commitment.subarray(0, messageLengths.commitment), 4);
+  out.set(commit.commitment, 4);
   return out;
 }
 
@@ -150,18 +175,24 @@ export interface Kex {
 /**
  * Encodes a KEX body.
  *
- * @param kex - suite, group id, 32-byte nonce, public key
+ * @param kex - suite, group id, 32-byte nonce, public key (|p| bytes for its group)
  * @returns the body (36 + publicKey.length bytes)
+ * @throws LocalProtocolError INVALID_ARGUMENT for a suite or group outside 0..65535, a nonce
+ *   that is not 32 bytes or an empty public key
  * @example
  * ```ts
  * encodeKex({ suite: 1, group: GroupId.ffdhe2048, nonce, publicKey });
  * ```
  */
 export function encodeKex(kex: Kex): Uint8Array {
+  checkU16('suite', kex.suite);
+  checkU16('group', kex.group);
+  checkBytes('nonce', kex.nonce, messageLengths.nonce, messageLengths.nonce);
+  checkBytes('publicKey', kex.publicKey, 1, Number.MAX_SAFE_INTEGER);
   const out = new Uint8Array(4 + messageLengths.nonce + kex.publicKey.length);
   putU16(out, 0, kex.suite);
   putU16(out, 2, kex.group);
-  out.set(kex.nonce.subarray(0, messageLengths.nonce), 4);
+  out.set(kex.nonce, 4);
   out.set(kex.publicKey, 4 + messageLengths.nonce);
   return out;
 }

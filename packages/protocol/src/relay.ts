@@ -12,13 +12,13 @@ import {
   _writeHeader,
   DEFAULT_ROOM,
   decodeHello,
-  decodePing,
   ErrorCode,
   encodeError,
   encodeFrame,
   encodePaired,
   FrameType,
   isClientToClientType,
+  lengths,
   validateRoom,
 } from './frame';
 
@@ -408,10 +408,12 @@ export class Relay {
           code = ErrorCode.UNEXPECTED_FRAME;
           message = 'HELLO sent twice';
         } else kind = Pending.Collect;
-      } else if (type === FrameType.PING) {
-        kind = Pending.Collect;
-      } else if (type === FrameType.PONG) {
-        // discarded
+      } else if (type === FrameType.PING || type === FrameType.PONG) {
+        // Refused on the header, before any body is buffered; a PONG is otherwise discarded.
+        if (bodyLength > lengths.maxPing) {
+          code = ErrorCode.MALFORMED_FRAME;
+          message = `${type === FrameType.PING ? 'PING' : 'PONG'} body over ${lengths.maxPing} bytes`;
+        } else if (type === FrameType.PING) kind = Pending.Collect;
       } else if (type >= FrameType.WAITING && type <= FrameType.ERROR) {
         code = ErrorCode.UNEXPECTED_FRAME;
         message = 'relay-to-client frame sent by a client';
@@ -476,14 +478,8 @@ export class Relay {
 
   #envelope(conn: Conn, type: number, body: Uint8Array, out: RelayAction[]): void {
     if (type === FrameType.PING) {
-      let echo: Uint8Array;
-      try {
-        echo = decodePing(body);
-      } catch {
-        this.#fail(conn, ErrorCode.MALFORMED_FRAME, 'PING body over 32 bytes', out);
-        return;
-      }
-      out.push({ type: 'send', connId: conn.id, bytes: encodeFrame({ type: FrameType.PONG, body: echo }) });
+      // the body's length (≤ 32) was checked on the header; encodeFrame copies it
+      out.push({ type: 'send', connId: conn.id, bytes: encodeFrame({ type: FrameType.PONG, body }) });
       return;
     }
     // HELLO

@@ -103,6 +103,7 @@ export type SessionEvent =
   | { type: 'peer-ended' }
   | { type: 'peer-left'; ended: boolean }
   | { type: 'pong' }
+  /** both ENDs have crossed, the peer's last (after our own `end()`, read `state`) */
   | { type: 'closed' }
   | { type: 'error'; error: ProtocolError };
 
@@ -308,6 +309,8 @@ export class ClientSession {
   #ended = false;
   #peerEnded = false;
   #peerLeft = false;
+  /** the peer's CONFIRM verified: only then are the SAS and the keys vouched for */
+  #secured = false;
 
   #own: OwnKex | undefined;
   #commitBody: Uint8Array | undefined;
@@ -399,13 +402,17 @@ export class ClientSession {
   get peerName(): string | undefined {
     return this.#peerName;
   }
-  /** The short authentication string, once secured. */
+  /**
+   * The short authentication string, once secured (the peer's CONFIRM verified), and
+   * still after a clean close; undefined before, for a session that closed during the
+   * handshake, and after a failure.
+   */
   get sas(): string | undefined {
-    return this.#state === 'secured' || this.#state === 'closed' ? this.#keys?.sas : undefined;
+    return this.#showSas() ? this.#keys?.sas : undefined;
   }
-  /** The SAS words, once secured. */
+  /** The SAS words, under the same conditions as {@link ClientSession.sas}. */
   get sasWords(): readonly string[] | undefined {
-    return this.#state === 'secured' || this.#state === 'closed' ? this.#keys?.sasWords : undefined;
+    return this.#showSas() ? this.#keys?.sasWords : undefined;
   }
   /** Plaintext bytes sent so far (= the sending keystream's position after the drop). */
   get sent(): number {
@@ -471,7 +478,9 @@ export class ClientSession {
 
   /**
    * Queues an authenticated END: this side sends nothing more (half-close). The
-   * peer may go on sending until it ends too.
+   * peer may go on sending until it ends too. If the peer had already ended, the
+   * session is now `closed`; no `closed` event is reported for that (the event comes
+   * from {@link ClientSession.receive} only, when the peer's END is the last one).
    *
    * @throws LocalProtocolError NOT_SECURED, ENDED or CLOSED; the stored error once the session failed
    * @example
@@ -582,6 +591,10 @@ export class ClientSession {
 
   // ---------------------------------------------------------------------------
   // The machine.
+
+  #showSas(): boolean {
+    return this.#secured && (this.#state === 'secured' || this.#state === 'closed');
+  }
 
   #flags(): SessionFlags {
     return { role: this.#role, ended: this.#ended, peerEnded: this.#peerEnded, peerLeft: this.#peerLeft };
@@ -738,7 +751,20 @@ export class ClientSession {
       throw new LocalProtocolError('INVALID_ARGUMENT', '"randomBytes" returned the wrong length');
     }
     const dh = createDH(group.group, { randomBytes: this.#randomBytes });
-    const { secretKey, publicKey } = dh.keygen();
+    let pair: { secretKey: Uint8Array; publicKey: Uint8Array };
+    try {
+      pair = dh.keygen();
+    } catch (e) {
+      // Only the injected randomness can make keygen fail: a local fault, not tampering.
+      throw Object.assign(
+        new LocalProtocolError(
+          'INVALID_ARGUMENT',
+          `"randomBytes" gave unusable bytes: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+        { cause: e },
+      );
+    }
+    const { secretKey, publicKey } = pair;
     const body = encodeKex({ suite: SUITE_FFDH_RC4DROP3072_HMACSHA256, group: group.id, nonce, publicKey });
     return { dh, secretKey, publicKey, body };
   }
@@ -849,6 +875,11 @@ export class ClientSession {
     this.#recvStream = createRC4(inn.rc4Key, { drop: RC4_DROP });
     this.#sendMac = new Mac(out.macKey);
     this.#recvMac = new Mac(inn.macKey);
+    // The RC4 states and the keyed HMACs now hold what they need; the session keeps
+    // only the SAS and the two CONFIRM bodies, not the keys themselves.
+    for (const key of [out.rc4Key, out.macKey, inn.rc4Key, inn.macKey]) key.fill(0);
+    keys.initiatorConfirmKey.fill(0);
+    keys.responderConfirmKey.fill(0);
     this.#queueFrame(FrameType.CONFIRM, initiator ? keys.initiatorConfirm : keys.responderConfirm);
   }
 
@@ -862,6 +893,7 @@ export class ClientSession {
       );
     }
     this.#own = undefined;
+    this.#secured = true;
     events.push({ type: 'secured', sas: keys.sas, sasWords: keys.sasWords });
   }
 
@@ -913,11 +945,13 @@ export class ClientSession {
   #onData(body: Uint8Array, events: SessionEvent[]): void {
     const { offset, ciphertext, tag } = decodeData(body);
     this.#checkOffset(offset);
-    if (this.#received + ciphertext.length > this.#budget) {
-      throw new RemoteProtocolError('BUDGET_EXHAUSTED', 'the peer sent past the byte budget');
-    }
+    // The tag before the budget: a frame the relay forged is AUTH_FAILED (tampering),
+    // never mistaken for a peer that honestly ran out of budget.
     if (!equalBytes(tag, this.#recvMac!.tag(FrameType.DATA, body.subarray(0, body.length - TAG)))) {
       throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
+    }
+    if (this.#received + ciphertext.length > this.#budget) {
+      throw new RemoteProtocolError('BUDGET_EXHAUSTED', 'the peer sent past the byte budget');
     }
     const data = this.#recvStream!.xor(ciphertext);
     this.#received += data.length;

@@ -2,39 +2,36 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_FRAME_LENGTH,
+  decodeCommit,
   decodeEmpty,
   decodeError,
   decodeHello,
+  decodeKex,
   decodePaired,
   decodePing,
   ErrorCode,
+  encodeCommit,
   encodeError,
   encodeFrame,
   encodeHello,
+  encodeKex,
   encodePaired,
   errorCodeName,
   type Frame,
   FrameDecoder,
   FrameType,
   frameTypeName,
+  GroupId,
   isClientToClientType,
   isKnownFrameType,
   LocalProtocolError,
   RemoteProtocolError,
+  SUITE_FFDH_RC4DROP3072_HMACSHA256,
   validateName,
   validateRoom,
 } from '../src/index';
+import { concat, hex } from './helpers';
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const knownTypes = Object.values(FrameType);
 
 function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
@@ -248,6 +245,28 @@ describe('envelope messages', () => {
     expect(() => encodeHello({ room: 'r', name: 'n', version: 256 })).toThrow(/"version"/);
   });
 
+  it('every control and every bidirectional-formatting character (Unicode Bidi_Control) is refused', () => {
+    const refused: number[] = [];
+    for (let cp = 0; cp < 0x110000; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      if (!/[\p{Cc}\p{Bidi_Control}\u2028\u2029]/u.test(ch)) continue;
+      refused.push(cp);
+      expect(() => validateName(`a${ch}`), `U+${cp.toString(16)}`).toThrow(LocalProtocolError);
+      expect(() => validateRoom(ch), `U+${cp.toString(16)}`).toThrow(LocalProtocolError);
+      const utf8 = new TextEncoder().encode(ch);
+      // from the wire: a name in HELLO, and the sanitised ERROR message
+      expect(() => decodeHello(new Uint8Array([1, 0, utf8.length, ...utf8]))).toThrow(RemoteProtocolError);
+      expect(decodeError(new Uint8Array([0, 1, ...utf8])).message).toBe('\ufffd');
+    }
+    // C0 (32) + DEL and C1 (33) + U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069 (12) + U+2028, U+2029
+    expect(refused).toHaveLength(32 + 33 + 12 + 2);
+    expect(refused).toContain(0x061c); // ARABIC LETTER MARK, an invisible strong right-to-left mark
+    // ordinary right-to-left text is fine: only the invisible formatting characters are refused
+    expect(validateName('שלום')).toHaveLength(8);
+    expect(validateName('مرحبا')).toHaveLength(10);
+  });
+
   it('PAIRED layout and checks', () => {
     expect(hex(encodePaired({ role: 'initiator', peerName: 'bob' }))).toBe('0103626f62');
     expect(decodePaired(encodePaired({ role: 'responder', peerName: 'al' }))).toEqual({
@@ -279,5 +298,55 @@ describe('envelope messages', () => {
     expect(() => decodeEmpty('WAITING', new Uint8Array(1))).toThrow(/WAITING body must be empty/);
     expect(decodePing(new Uint8Array(32))).toHaveLength(32);
     expect(() => decodePing(new Uint8Array(33))).toThrow(RemoteProtocolError);
+  });
+});
+
+describe('client-to-client bodies', () => {
+  const commitment = new Uint8Array(32).fill(0xcc);
+  const nonce = new Uint8Array(32).fill(0xaa);
+  const publicKey = new Uint8Array(256).fill(0x55);
+
+  it('COMMIT and KEX have the documented layouts and round-trip', () => {
+    const commit = encodeCommit({
+      suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
+      group: GroupId.ffdhe2048,
+      commitment,
+    });
+    expect(hex(commit)).toBe(`00010100${'cc'.repeat(32)}`);
+    expect(decodeCommit(commit)).toEqual({ suite: 1, group: 0x0100, commitment });
+    const kex = encodeKex({ suite: 1, group: GroupId.modp2048, nonce, publicKey });
+    expect(hex(kex.subarray(0, 4))).toBe('0001000e');
+    expect(kex).toHaveLength(36 + 256);
+    expect(decodeKex(kex)).toEqual({ suite: 1, group: 0x000e, nonce, publicKey });
+  });
+
+  it('the encoders refuse what would not round-trip, naming the argument', () => {
+    const bad = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(LocalProtocolError);
+        expect((e as LocalProtocolError).code).toBe('INVALID_ARGUMENT');
+        return (e as Error).message;
+      }
+      return 'ok';
+    };
+    expect(bad(() => encodeCommit({ suite: 1, group: 0x0100, commitment: commitment.subarray(1) }))).toBe(
+      '"commitment" expected length 32, got 31',
+    );
+    expect(bad(() => encodeCommit({ suite: 0x10000, group: 0x0100, commitment }))).toBe(
+      '"suite" expected integer 0..65535, got 65536',
+    );
+    expect(bad(() => encodeCommit({ suite: 1, group: -1, commitment }))).toMatch(/^"group"/);
+    expect(bad(() => encodeKex({ suite: 1, group: 0x0100, nonce: new Uint8Array(33), publicKey }))).toBe(
+      '"nonce" expected length 32, got 33',
+    );
+    expect(bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, publicKey: new Uint8Array(0) }))).toMatch(
+      /^"publicKey" expected length/,
+    );
+    expect(
+      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, publicKey: 'x' as unknown as Uint8Array })),
+    ).toBe('"publicKey" expected Uint8Array, got string');
+    expect(bad(() => encodeKex({ suite: 1.5, group: 0x0100, nonce, publicKey }))).toMatch(/^"suite"/);
   });
 });

@@ -22,7 +22,7 @@ import {
   type SessionEvent,
   SUITE_FFDH_RC4DROP3072_HMACSHA256,
 } from '../src/index';
-import { Net, seededRandom, text, utf8 } from './helpers';
+import { Net, seededRandom, utf8 } from './helpers';
 
 type Hook = (to: string, frame: Uint8Array) => Uint8Array[];
 
@@ -326,6 +326,57 @@ describe('policy', () => {
   });
 });
 
+describe('a relay that lies in PAIRED or cuts the handshake short', () => {
+  const forceRole = (role: 1 | 2) => (_to: string, f: Uint8Array) =>
+    f[4] === FrameType.PAIRED ? [withBody(f, setByte(0, role))] : [f];
+
+  it('both told "initiator": each refuses the other COMMIT (UNEXPECTED_FRAME); nobody is secured', () => {
+    const { net, alice, bob } = pairThrough(forceRole(1));
+    expect([alice.role, bob.role]).toEqual(['initiator', 'initiator']);
+    expect([net.errorOf('alice')?.code, net.errorOf('bob')?.code]).toEqual([
+      'UNEXPECTED_FRAME',
+      'UNEXPECTED_FRAME',
+    ]);
+    expect([alice.sas, bob.sas]).toEqual([undefined, undefined]);
+  });
+
+  it('both told "responder": both wait for a COMMIT that never comes, send nothing, and a close is CONNECTION_LOST', () => {
+    const { net, alice, bob } = pairThrough(forceRole(2));
+    expect([alice.state, bob.state]).toEqual(['committing', 'committing']);
+    expect([alice.takeOutput().length, bob.takeOutput().length]).toEqual([0, 0]);
+    expect(net.ev('alice').some((e) => e.type === 'secured')).toBe(false);
+    expect(alice.transportClosed()).toEqual([
+      { type: 'error', error: expect.objectContaining({ code: 'CONNECTION_LOST' }) },
+    ]);
+  });
+
+  it('the peer leaves after its KEX but before its CONFIRM: closed, never secured, no SAS shown', () => {
+    // bob has verified nothing: alice's CONFIRM is withheld, then the relay reports her gone
+    const { net, bob } = pairThrough((to, f) => (to === 'bob' && f[4] === FrameType.CONFIRM ? [] : [f]));
+    expect(bob.state).toBe('confirming');
+    net.leave('alice');
+    expect(bob.state).toBe('closed');
+    expect(net.ev('bob').map((e) => e.type)).toEqual(['paired', 'peer-left']);
+    expect(net.ev('bob').at(-1)).toEqual({ type: 'peer-left', ended: false });
+    expect(bob.sas).toBeUndefined();
+    expect(bob.sasWords).toBeUndefined();
+    expect(() => bob.send(utf8('x'))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+  });
+
+  it('the SAS stays readable after a clean close, and is gone after a failure', () => {
+    const { net, alice, bob } = pairThrough((_t, f) => [f]);
+    const sas = alice.sas;
+    expect(sas).toMatch(/^\S+ \S+ \S+$/);
+    alice.end();
+    bob.end();
+    net.pump();
+    expect([alice.state, alice.sas, bob.sas]).toEqual(['closed', sas, sas]);
+    const other = pairThrough((_t, f) => [f]);
+    other.alice.receive(encodeFrame({ type: FrameType.DATA, body: new Uint8Array(30) }));
+    expect([other.alice.state, other.alice.sas]).toEqual(['failed', undefined]);
+  });
+});
+
 describe('hostile bytes into a session', () => {
   const isEvent = (e: SessionEvent) => e.type !== 'error' || e.error instanceof RemoteProtocolError;
 
@@ -363,7 +414,12 @@ describe('hostile bytes into a session', () => {
             const events = alice.receive(encodeFrame(f));
             expect(events.every(isEvent)).toBe(true);
           }
-          expect(text(utf8('ok'))).toBe('ok');
+          // a session either survived or is failed for good: every later call throws its error
+          if (alice.state === 'failed') {
+            expect(alice.error).toBeInstanceOf(RemoteProtocolError);
+            expect(() => alice.send(utf8('x'))).toThrow(alice.error);
+            expect(() => alice.receive(new Uint8Array(0))).toThrow(alice.error);
+          } else expect(alice.error).toBeUndefined();
         },
       ),
       { numRuns: 25 },

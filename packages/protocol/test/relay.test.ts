@@ -14,21 +14,12 @@ import {
   Relay,
   type RelayAction,
 } from '../src/index';
+import { concat, hex } from './helpers';
 
 const hello = (room: string, name: string, version?: number) =>
   encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room, name, ...(version ? { version } : {}) }) });
 const frame = (type: number, body: number[] | Uint8Array = []) =>
   encodeFrame({ type, body: body instanceof Uint8Array ? body : new Uint8Array(body) });
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Decodes what each connection was sent; records closes. */
 function collect(actions: RelayAction[]) {
@@ -346,5 +337,236 @@ describe('Relay.bufferedBytes', () => {
     relay.receive('a', concat([data, data]));
     expect(relay.bufferedBytes()).toBe(0);
     expect(relay.bufferedBytes('nobody')).toBe(0);
+  });
+});
+
+describe('Relay PING and PONG bodies', () => {
+  it.each([
+    ['PING', FrameType.PING],
+    ['PONG', FrameType.PONG],
+  ])('a %s body over 32 bytes is refused on its header, before any body is buffered', (_n, type) => {
+    const relay = new Relay();
+    pair(relay);
+    const header = new Uint8Array([0, 0, 0, 34, type]); // 33-byte body
+    const actions = relay.receive('a', header);
+    expect(errorOf(actions, 'a')).toBe(ErrorCode.MALFORMED_FRAME);
+    expect(
+      collect(actions)
+        .frames('b')
+        .map((f) => f.type),
+    ).toEqual([FrameType.PEER_LEFT]);
+    expect(relay.bufferedBytes()).toBe(0);
+    // 32 bytes is fine: PING answered, PONG discarded
+    relay.open('c');
+    const ok = relay.receive('c', concat([frame(type, new Uint8Array(32).fill(3))]));
+    expect(hex(collect(ok).bytes('c'))).toBe(
+      type === FrameType.PING ? hex(frame(FrameType.PONG, new Uint8Array(32).fill(3))) : '',
+    );
+  });
+});
+
+describe('Relay under a model-checked fuzz: four clients, hostile streams, arbitrary cuts, closes and timers', () => {
+  const IDS = ['a', 'b', 'c', 'd'] as const;
+  const MAX = 2048;
+  type Token =
+    | { kind: 'hello'; room: string; version: number }
+    | { kind: 'c2c'; type: number; pad: number }
+    | { kind: 'ping' | 'pong'; n: number }
+    | { kind: 'raw'; bytes: Uint8Array }
+    | { kind: 'type'; type: number }
+    | { kind: 'huge' };
+  const helloToken = fc.record({
+    kind: fc.constant('hello' as const),
+    room: fc.constantFrom('r1', 'r1', 'r2', ''),
+    version: fc.constantFrom(1, 1, 1, 1, 1, 2),
+  });
+  const token: fc.Arbitrary<Token> = fc.oneof(
+    { weight: 1, arbitrary: helloToken },
+    {
+      weight: 30,
+      arbitrary: fc.record({
+        kind: fc.constant('c2c' as const),
+        type: fc.integer({ min: 0x10, max: 0x1f }),
+        pad: fc.nat(80),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constantFrom('ping' as const, 'pong' as const), n: fc.nat(40) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('raw' as const), bytes: fc.uint8Array({ maxLength: 12 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('type' as const),
+        type: fc.constantFrom(0, 2, 3, 4, 5, 8, 0x20, 0xff),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant({ kind: 'huge' as const }) },
+  );
+  /**
+   * Mostly a HELLO first (or a PING, then HELLO), then anything. A patient client
+   * sends the rest only once it is paired, as a real one would; an impatient one
+   * sends everything at once.
+   */
+  const stream = fc.record({
+    head: fc.oneof(
+      fc.constant<Token[]>([]),
+      helloToken.map((h): Token[] => [h]),
+      helloToken.map((h): Token[] => [{ kind: 'ping', n: 4 }, h]),
+    ),
+    rest: fc.array(token, { maxLength: 14, size: 'medium' }),
+    patient: fc.boolean(),
+  });
+  const step = fc.oneof(
+    {
+      weight: 40,
+      arbitrary: fc.record({
+        who: fc.nat(3),
+        op: fc.constant('bytes' as const),
+        n: fc.integer({ min: 1, max: 300 }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        who: fc.nat(3),
+        op: fc.constantFrom('close' as const, 'idle' as const, 'handshake' as const),
+      }),
+    },
+  );
+
+  /** Encodes a client's stream; c2c bodies carry (sender, counter) so the receiver can check order and origin. */
+  function encodeStream(id: string, tokens: Token[]): { bytes: Uint8Array; c2c: string[]; head: number } {
+    const parts: Uint8Array[] = [];
+    const c2c: string[] = [];
+    for (const t of tokens) {
+      if (t.kind === 'hello') parts.push(hello(t.room, id, t.version === 1 ? undefined : t.version));
+      else if (t.kind === 'c2c') {
+        const body = new Uint8Array(5 + t.pad).fill(0xee);
+        body[0] = id.charCodeAt(0);
+        new DataView(body.buffer).setUint32(1, c2c.length);
+        const f = frame(t.type, body);
+        c2c.push(hex(f));
+        parts.push(f);
+      } else if (t.kind === 'ping') parts.push(frame(FrameType.PING, new Uint8Array(t.n)));
+      else if (t.kind === 'pong') parts.push(frame(FrameType.PONG, new Uint8Array(t.n)));
+      else if (t.kind === 'raw') parts.push(t.bytes);
+      else if (t.kind === 'type') parts.push(new Uint8Array([0, 0, 0, 1, t.type]));
+      else parts.push(new Uint8Array([0, 0, 0x08, 0x01, 0x13])); // over the 2048 cap
+    }
+    return { bytes: concat(parts), c2c, head: 0 };
+  }
+
+  it('never throws; sends only to open connections, whole frames, in a legal order; forwards byte for byte', () => {
+    let paired = 0;
+    let forwarded = 0;
+    fc.assert(
+      fc.property(
+        fc.array(stream, { minLength: 4, maxLength: 4 }),
+        fc.array(step, { minLength: 20, maxLength: 80, size: 'medium' }),
+        (tokens, steps) => {
+          const relay = new Relay({ maxFrameLength: MAX });
+          const streams = new Map(
+            IDS.map((id, i) => {
+              const { head, rest, patient } = tokens[i]!;
+              const encoded = encodeStream(id, [...head, ...rest]);
+              const headBytes = encodeStream(id, head).bytes.length;
+              return [id as string, { ...encoded, head: patient ? headBytes : encoded.bytes.length }];
+            }),
+          );
+          const pos = new Map<string, number>(IDS.map((id) => [id, 0]));
+          const open = new Set<string>(IDS);
+          const received = new Map<string, Uint8Array[]>(IDS.map((id) => [id, []]));
+          for (const id of IDS) expect(relay.open(id)).toEqual([]);
+          const run = (actions: RelayAction[]) => {
+            const closedNow: string[] = [];
+            for (const a of actions) {
+              if (a.type === 'send') {
+                expect(open.has(a.connId), `send to closed ${a.connId}`).toBe(true);
+                received.get(a.connId)!.push(a.bytes.slice());
+              } else if (a.type === 'close') {
+                expect(open.has(a.connId)).toBe(true);
+                open.delete(a.connId);
+                closedNow.push(a.connId);
+              }
+            }
+            // the server closes the socket it was told to close, which reports back
+            for (const id of closedNow) {
+              for (const a of relay.close(id)) expect(a.type).toBe('log');
+            }
+          };
+          for (const s of steps) {
+            const id = IDS[s.who]!;
+            if (s.op === 'bytes') {
+              const p = pos.get(id)!;
+              const st = streams.get(id)!;
+              const limit = relay.isPaired(id) ? st.bytes.length : Math.max(st.head, p);
+              const chunk = st.bytes.subarray(p, Math.min(p + s.n, limit));
+              pos.set(id, p + chunk.length);
+              run(relay.receive(id, chunk));
+            } else if (s.op === 'close') {
+              open.delete(id);
+              run(relay.close(id));
+            } else run(relay.timeout(id, s.op));
+            expect(relay.connections).toBe(open.size);
+            for (const x of IDS) {
+              expect(relay.bufferedBytes(x)).toBeLessThanOrEqual(open.has(x) ? MAX + 4 : 0);
+            }
+          }
+          // What each client read: whole frames, in an order the spec allows.
+          const pairedWith = new Map<string, { role: string; peer: string }>();
+          for (const id of IDS) {
+            const d = new FrameDecoder({ acceptType: () => true });
+            const frames = d.push(concat(received.get(id)!));
+            expect(d.buffered).toBe(0);
+            let phase: 'hello' | 'waiting' | 'paired' | 'alone' | 'dead' = 'hello';
+            let next = 0;
+            for (const f of frames) {
+              expect(phase, `${id}: a frame after ERROR`).not.toBe('dead');
+              if (f.type === FrameType.PONG) continue;
+              if (f.type === FrameType.ERROR) phase = 'dead';
+              else if (f.type === FrameType.WAITING) {
+                expect(phase).toBe('hello');
+                phase = 'waiting';
+              } else if (f.type === FrameType.PAIRED) {
+                expect(['hello', 'waiting']).toContain(phase);
+                const p = decodePaired(f.body);
+                // the one that waited is the initiator
+                expect(p.role).toBe(phase === 'waiting' ? 'initiator' : 'responder');
+                pairedWith.set(id, { role: p.role, peer: p.peerName });
+                phase = 'paired';
+              } else if (f.type === FrameType.PEER_LEFT) {
+                expect(phase).toBe('paired');
+                phase = 'alone';
+              } else {
+                expect(isClientToClientType(f.type)).toBe(true);
+                expect(phase).toBe('paired');
+                // from the peer, in the order it sent them, none missing, byte for byte
+                const peer = pairedWith.get(id)!.peer;
+                const whole = hex(encodeFrame({ type: f.type, body: f.body }, MAX));
+                expect(whole).toBe(streams.get(peer)!.c2c[next++]);
+                forwarded++;
+              }
+            }
+            if (phase === 'dead') expect(open.has(id)).toBe(false);
+          }
+          for (const [id, { role, peer }] of pairedWith) {
+            expect(pairedWith.get(peer)).toEqual({
+              role: role === 'initiator' ? 'responder' : 'initiator',
+              peer: id,
+            });
+            paired++;
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+    // the generator reaches the interesting states, not just early refusals
+    expect(paired).toBeGreaterThan(60);
+    expect(forwarded).toBeGreaterThan(100);
   });
 });

@@ -5,14 +5,16 @@ import {
   DEFAULT_ROOM,
   ErrorCode,
   encodeFrame,
+  FrameDecoder,
   FrameType,
+  isTamperingError,
   LocalProtocolError,
   type ProtocolError,
   type RemoteProtocolError,
   type SessionEvent,
   TRANSITIONS,
 } from '../src/index';
-import { concat, Net, securedPair, seededRandom, text, utf8 } from './helpers';
+import { concat, Net, securedPair, seededRandom, utf8 } from './helpers';
 
 const types = (events: SessionEvent[]) => events.map((e) => e.type);
 
@@ -240,10 +242,143 @@ describe('caller misuse: LocalProtocolError, state unchanged', () => {
     expect(net.texts('bob')).toBe('');
   });
 
+  it('the receiver budget at its edge: exactly the budget arrives, one byte more is refused', () => {
+    const { net, alice, bob } = securedPair({ bob: { byteBudget: 5 } });
+    alice.send(utf8('12'));
+    alice.send(utf8('345'));
+    net.pump();
+    expect(net.texts('bob')).toBe('12345');
+    expect(bob.received).toBe(5);
+    expect(bob.state).toBe('secured');
+    alice.send(utf8('6'));
+    net.pump();
+    expect(net.errorOf('bob')?.code).toBe('BUDGET_EXHAUSTED');
+    expect(net.texts('bob')).toBe('12345');
+  });
+
+  it('a forged DATA past the budget is AUTH_FAILED (tampering), not BUDGET_EXHAUSTED', () => {
+    const { bob } = securedPair({ bob: { byteBudget: 5 } });
+    // right offset, 6 bytes of "ciphertext", a made-up tag
+    const body = new Uint8Array(8 + 6 + 16).fill(0x41);
+    body.fill(0, 0, 8);
+    const events = bob.receive(encodeFrame({ type: FrameType.DATA, body }));
+    expect(types(events)).toEqual(['error']);
+    expect(bob.error?.code).toBe('AUTH_FAILED');
+    expect(bob.received).toBe(0);
+  });
+
   it('an empty send queues nothing', () => {
     const { alice } = securedPair();
     alice.send(new Uint8Array(0));
     expect(alice.takeOutput().length).toBe(0);
+    expect(alice.sent).toBe(0);
+  });
+
+  it('an empty send is still refused where a send would be (before secured, after end)', () => {
+    const s = new ClientSession({ name: 'a', randomBytes: seededRandom('a') });
+    s.start();
+    expect(() => s.send(new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'NOT_SECURED' }));
+    const { alice } = securedPair();
+    alice.end();
+    expect(() => alice.send(new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'ENDED' }));
+  });
+
+  it('property: a call refused with LocalProtocolError changes nothing and queues nothing', () => {
+    const call = fc.oneof(
+      fc.record({ op: fc.constant('send' as const), n: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ op: fc.constantFrom('start' as const, 'end' as const, 'ping' as const) }),
+      fc.record({ op: fc.constant('peerEnds' as const) }),
+    );
+    const snapshot = (s: ClientSession) => ({
+      state: s.state,
+      sent: s.sent,
+      received: s.received,
+      ended: s.ended,
+      peerEnded: s.peerEnded,
+      sas: s.sas,
+      remaining: s.sendBudgetRemaining,
+      error: s.error,
+    });
+    let refusals = 0;
+    fc.assert(
+      fc.property(fc.array(call, { maxLength: 14 }), fc.integer({ min: 1, max: 60 }), (calls, budget) => {
+        const { net, alice, bob } = securedPair({
+          alice: { byteBudget: budget },
+          bob: { byteBudget: budget },
+        });
+        const fresh = new ClientSession({ name: 'x', randomBytes: seededRandom('x') });
+        for (const c of calls) {
+          if (c.op === 'peerEnds') {
+            if (bob.state === 'secured' && !bob.ended) bob.end();
+            net.pump();
+            continue;
+          }
+          for (const s of [alice, fresh]) {
+            const before = snapshot(s);
+            const pending = s.takeOutput();
+            try {
+              if (c.op === 'send') s.send(new Uint8Array(c.n).fill(7));
+              else s[c.op]();
+            } catch (e) {
+              refusals++;
+              expect(e).toBeInstanceOf(LocalProtocolError);
+              expect(s.takeOutput()).toEqual(new Uint8Array(0));
+              expect(snapshot(s)).toEqual(before);
+            }
+            // alice's bytes go on to bob, in order (fresh has no relay: its bytes are dropped)
+            if (s === alice) {
+              for (const [to, list] of net.run(net.relay.receive('alice', pending))) {
+                for (const b of list) net.deliver(to, b);
+              }
+              net.pump();
+            }
+          }
+        }
+        expect(net.errorOf('alice') ?? net.errorOf('bob')).toBeUndefined();
+        expect(bob.received).toBe(alice.sent);
+      }),
+      { numRuns: 40 },
+    );
+    expect(refusals).toBeGreaterThan(0); // the property did exercise refused calls
+  });
+
+  it('splits at the frame cap exactly: maxDataLength fits one frame, one byte more takes two', () => {
+    const { net, alice, bob } = securedPair({
+      alice: { maxFrameLength: 2048 },
+      bob: { maxFrameLength: 2048 },
+    });
+    const max = alice.maxDataLength;
+    const lengthsOf = (bytes: Uint8Array) =>
+      new FrameDecoder({ maxFrameLength: 2048 }).push(bytes).map((f) => 1 + f.body.length);
+    alice.send(new Uint8Array(max).fill(1));
+    const one = alice.takeOutput();
+    expect(lengthsOf(one)).toEqual([2048]);
+    alice.send(new Uint8Array(max + 1).fill(2));
+    const two = alice.takeOutput();
+    expect(lengthsOf(two)).toEqual([2048, 1 + 8 + 1 + 16]);
+    for (const out of [one, two]) {
+      for (const [to, list] of net.run(net.relay.receive('alice', out))) {
+        for (const b of list) net.deliver(to, b);
+      }
+    }
+    expect(bob.received).toBe(2 * max + 1);
+    expect(net.errorOf('bob')).toBeUndefined();
+  });
+
+  it('randomness that keygen cannot use is a local fault (INVALID_ARGUMENT), not tampering', () => {
+    const net = new Net();
+    let calls = 0;
+    // the nonce is fine, then the exponent draws are all zeros: keygen gives up
+    const broken = (n: number) => (calls++ === 0 ? new Uint8Array(n).fill(1) : new Uint8Array(n));
+    net.add('a', { name: 'a', randomBytes: broken });
+    net.pump();
+    net.add('b', { name: 'b', randomBytes: seededRandom('b') });
+    net.pump();
+    const err = net.errorOf('a');
+    expect(err).toBeInstanceOf(LocalProtocolError);
+    expect(err?.code).toBe('INVALID_ARGUMENT');
+    expect(err?.message).toMatch(/"randomBytes"/);
+    expect(isTamperingError(err)).toBe(false);
   });
 });
 
@@ -265,6 +400,34 @@ describe('the transition table', () => {
       if (typeof t.to === 'string' && t.to !== 'same') expect(states.has(t.to)).toBe(true);
       expect(t.from).not.toContain('failed');
     }
+    // every combination of flags: never two rows for the same state and input
+    const bools = [false, true];
+    let checked = 0;
+    for (const role of [undefined, 'initiator', 'responder'] as const) {
+      for (const ended of bools) {
+        for (const peerEnded of bools) {
+          for (const peerLeft of bools) {
+            const flags = { role, ended, peerEnded, peerLeft };
+            for (const state of states) {
+              for (const input of new Set(TRANSITIONS.map((t) => t.on))) {
+                const rows = TRANSITIONS.filter(
+                  (t) =>
+                    t.on === input &&
+                    (t.from as readonly string[]).includes(state) &&
+                    (t.role === undefined || t.role === role) &&
+                    (t.when?.(flags) ?? true),
+                );
+                expect(rows.length, `${state} × ${input} × ${JSON.stringify(flags)}`).toBeLessThanOrEqual(1);
+                const to = rows[0]?.to;
+                if (typeof to === 'function') expect(states.has(to(flags))).toBe(true);
+                checked++;
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBe(3 * 8 * states.size * new Set(TRANSITIONS.map((t) => t.on)).size);
   });
 
   it('a frame with no row fails the session with UNEXPECTED_FRAME', () => {
@@ -303,6 +466,6 @@ describe('the transition table', () => {
     const events = alice.transportClosed();
     expect(types(events)).toEqual(['error']);
     expect((events[0] as { error: ProtocolError }).error.code).toBe('CONNECTION_LOST');
-    expect(text(utf8('ok'))).toBe('ok');
+    expect(() => alice.send(utf8('late'))).toThrow((events[0] as { error: ProtocolError }).error);
   });
 });
