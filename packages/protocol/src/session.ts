@@ -868,6 +868,7 @@ export class ClientSession {
     });
     const keys = deriveKeys(shared, th, this.#passphrase);
     shared.fill(0);
+    this.#passphrase?.fill(0); // a session derives keys once: the passphrase is done with
     this.#keys = keys;
     const out = initiator ? keys.i2r : keys.r2i;
     const inn = initiator ? keys.r2i : keys.i2r;

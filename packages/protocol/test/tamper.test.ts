@@ -73,6 +73,16 @@ function conversation(hook?: FrameHook, opts: { passphrase?: string } = {}) {
   return { net, alice, bob };
 }
 
+/** A hook that XORs `mask` into byte `pos` of frame `index` on its way to `to`. */
+const flip =
+  (to: Who, index: number, pos: number, mask = 0x01): FrameHook =>
+  (who, i, f) => {
+    if (who !== to || i !== index) return [f];
+    const g = f.slice();
+    g[pos]! ^= mask;
+    return [g];
+  };
+
 /** Frame indexes (per receiving side) in the untouched conversation. */
 const BASE = (() => {
   const seen: { to: Who; index: number; type: number; length: number }[] = [];
@@ -117,12 +127,7 @@ describe('after the handshake: every single-byte flip of every DATA and END fram
   const cases = targets.flatMap((t) => Array.from({ length: t.length }, (_, pos) => ({ ...t, pos })));
 
   it.each(cases)('to $to, frame #$index (type $type), byte $pos', ({ to, index, type, pos }) => {
-    const { net } = conversation((who, i, f) => {
-      if (who !== to || i !== index) return [f];
-      const g = f.slice();
-      g[pos]! ^= 0x01;
-      return [g];
-    });
+    const { net } = conversation(flip(to, index, pos));
     count('flip after handshake');
     const err = net.errorOf(to);
     expect(err).toBeInstanceOf(RemoteProtocolError);
@@ -269,17 +274,56 @@ describe('drop, duplicate, reorder, replay, reflect, inject, cut', () => {
     count('inject');
   });
 
+  it("holding back bob's CONFIRM until after his first DATA: alice gets DATA before CONFIRM → UNEXPECTED_FRAME", () => {
+    const [confirm] = c2c('alice', FrameType.CONFIRM);
+    const [data] = c2c('alice', FrameType.DATA);
+    let held: Uint8Array | undefined;
+    const { net, alice } = conversation((who, i, f) => {
+      if (who !== 'alice') return [f];
+      if (i === confirm!.index) {
+        held = f;
+        return [];
+      }
+      return i === data!.index ? [f, held!] : [f];
+    });
+    count('reorder');
+    expect(code(net, 'alice')).toBe('UNEXPECTED_FRAME');
+    expect(net.texts('alice')).toBe('');
+    expect(net.ev('alice').some((e) => e.type === 'secured')).toBe(false);
+    expect(alice.sas).toBeUndefined();
+  });
+
+  it("reflecting alice's own CONFIRM back to her in place of bob's → AUTH_FAILED", () => {
+    const [mine] = c2c('bob', FrameType.CONFIRM);
+    const [theirs] = c2c('alice', FrameType.CONFIRM);
+    let own: Uint8Array | undefined;
+    const { net } = conversation((who, i, f) => {
+      if (who === 'bob' && i === mine!.index) own = f;
+      return who === 'alice' && i === theirs!.index ? [own!] : [f];
+    });
+    count('reflect');
+    expect(code(net, 'alice')).toBe('AUTH_FAILED');
+    expect(net.ev('alice').some((e) => e.type === 'secured')).toBe(false);
+  });
+
+  it.each([
+    ['WAITING', new Uint8Array([0, 0, 0, 1, FrameType.WAITING])],
+    ['PAIRED', new Uint8Array([0, 0, 0, 5, FrameType.PAIRED, 1, 2, 0x65, 0x76])],
+    ['a COMMIT', new Uint8Array([0, 0, 0, 37, FrameType.COMMIT, ...new Uint8Array(36)])],
+  ])('injecting %s mid-conversation → UNEXPECTED_FRAME, no forged text', (_n, extra) => {
+    const [d] = c2c('bob', FrameType.DATA);
+    const { net } = conversation((who, i, f) => (who === 'bob' && i === d!.index ? [extra, f] : [f]));
+    count('inject');
+    expect(code(net, 'bob')).toBe('UNEXPECTED_FRAME');
+    expectNoForgery(net);
+  });
+
   it('property: a random non-zero XOR on a random byte of a random post-handshake frame is detected', () => {
     const targets = BASE.filter((f) => f.type === FrameType.DATA || f.type === FrameType.END);
     fc.assert(
       fc.property(fc.constantFrom(...targets), fc.nat(), fc.integer({ min: 1, max: 255 }), (t, p, mask) => {
         const pos = p % t.length;
-        const { net } = conversation((who, i, f) => {
-          if (who !== t.to || i !== t.index) return [f];
-          const g = f.slice();
-          g[pos]! ^= mask;
-          return [g];
-        });
+        const { net } = conversation(flip(t.to, t.index, pos, mask));
         expect(net.errorOf(t.to)).toBeInstanceOf(RemoteProtocolError);
         expectNoForgery(net);
       }),
@@ -303,12 +347,7 @@ describe('during the handshake: single-byte flips of COMMIT, KEX and CONFIRM', (
   });
 
   it.each(cases)('to $to, frame #$index (type $type), byte $pos', ({ to, index, type, pos }) => {
-    const { net } = conversation((who, i, f) => {
-      if (who !== to || i !== index) return [f];
-      const g = f.slice();
-      g[pos]! ^= 0x01;
-      return [g];
-    });
+    const { net } = conversation(flip(to, index, pos));
     count('flip during handshake');
     const errors = [net.errorOf('alice'), net.errorOf('bob')].filter((e) => e !== undefined);
     expect(errors.length).toBeGreaterThan(0);
