@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import * as api from '../src/index';
 import { ClientSession, Relay } from '../src/index';
 import { text } from './helpers';
 
@@ -137,4 +138,12 @@ it('the README usage examples run: two clients meet through the relay, agree on 
   expect([alice.socket.closed, bob.socket.closed]).toEqual([true, true]);
   expect(relay.connections).toBe(0);
   expect(logs).toContainEqual(expect.objectContaining({ event: 'paired', room: 'lobby' }));
+});
+
+it('the README API section names every public export (internal helpers start with _)', () => {
+  const section = readme.slice(readme.indexOf('## API'), readme.indexOf('## Security'));
+  const missing = Object.keys(api).filter(
+    (name) => !name.startsWith('_') && !new RegExp(`\\b${name}\\b`).test(section),
+  );
+  expect(missing).toEqual([]);
 });
