@@ -185,44 +185,48 @@ const PAIRED: readonly SessionState[] = ['committing', 'exchanging', 'confirming
  * Handlers that detect a fault throw {@link RemoteProtocolError}, which moves the
  * session to 'failed' whatever the row says.
  */
-export const TRANSITIONS: readonly Transition[] = Object.freeze([
-  // the caller
-  { on: 'start', from: ['idle'], to: 'hello-sent', run: 'sendHello' },
-  { on: 'ping', from: STARTED, to: 'same', run: 'sendPing' },
-  { on: 'send', from: ['secured'], when: (f) => !f.ended, to: 'same', run: 'sendData' },
-  {
-    on: 'end',
-    from: ['secured'],
-    when: (f) => !f.ended,
-    to: (f) => (f.peerEnded ? 'closed' : 'secured'),
-    run: 'sendEnd',
-  },
-  // the transport
-  { on: 'eof', from: ['idle', 'closed'], to: 'same', run: 'none' },
-  { on: 'eof', from: STARTED.filter((s) => s !== 'closed'), to: 'failed', run: 'onConnectionLost' },
-  // the relay
-  { on: 'WAITING', from: ['hello-sent'], to: 'waiting', run: 'onWaiting' },
-  { on: 'PAIRED', from: ['hello-sent', 'waiting'], to: 'committing', run: 'onPaired' },
-  { on: 'PING', from: STARTED, to: 'same', run: 'onPing' },
-  { on: 'PONG', from: STARTED, to: 'same', run: 'onPong' },
-  { on: 'ERROR', from: STARTED, to: 'failed', run: 'onRelayError' },
-  { on: 'PEER_LEFT', from: PAIRED, to: 'closed', run: 'onPeerLeft' },
-  { on: 'PEER_LEFT', from: ['closed'], when: (f) => !f.peerLeft, to: 'closed', run: 'onPeerLeft' },
-  // the peer: handshake
-  { on: 'COMMIT', from: ['committing'], role: 'responder', to: 'exchanging', run: 'onCommit' },
-  { on: 'KEX', from: ['committing'], role: 'initiator', to: 'confirming', run: 'onResponderKex' },
-  { on: 'KEX', from: ['exchanging'], role: 'responder', to: 'confirming', run: 'onInitiatorKex' },
-  { on: 'CONFIRM', from: ['confirming'], to: 'secured', run: 'onConfirm' },
-  // the peer: conversation
-  { on: 'DATA', from: ['secured'], when: (f) => !f.peerEnded, to: 'same', run: 'onData' },
-  {
-    on: 'END',
-    from: ['secured'],
-    when: (f) => !f.peerEnded,
-    to: (f) => (f.ended ? 'closed' : 'secured'),
-    run: 'onEnd',
-  },
-] satisfies Transition[]);
+export const TRANSITIONS: readonly Transition[] = Object.freeze(
+  (
+    [
+      // the caller
+      { on: 'start', from: ['idle'], to: 'hello-sent', run: 'sendHello' },
+      { on: 'ping', from: STARTED, to: 'same', run: 'sendPing' },
+      { on: 'send', from: ['secured'], when: (f) => !f.ended, to: 'same', run: 'sendData' },
+      {
+        on: 'end',
+        from: ['secured'],
+        when: (f) => !f.ended,
+        to: (f) => (f.peerEnded ? 'closed' : 'secured'),
+        run: 'sendEnd',
+      },
+      // the transport
+      { on: 'eof', from: ['idle', 'closed'], to: 'same', run: 'none' },
+      { on: 'eof', from: STARTED.filter((s) => s !== 'closed'), to: 'failed', run: 'onConnectionLost' },
+      // the relay
+      { on: 'WAITING', from: ['hello-sent'], to: 'waiting', run: 'onWaiting' },
+      { on: 'PAIRED', from: ['hello-sent', 'waiting'], to: 'committing', run: 'onPaired' },
+      { on: 'PING', from: STARTED, to: 'same', run: 'onPing' },
+      { on: 'PONG', from: STARTED, to: 'same', run: 'onPong' },
+      { on: 'ERROR', from: STARTED, to: 'failed', run: 'onRelayError' },
+      { on: 'PEER_LEFT', from: PAIRED, to: 'closed', run: 'onPeerLeft' },
+      { on: 'PEER_LEFT', from: ['closed'], when: (f) => !f.peerLeft, to: 'closed', run: 'onPeerLeft' },
+      // the peer: handshake
+      { on: 'COMMIT', from: ['committing'], role: 'responder', to: 'exchanging', run: 'onCommit' },
+      { on: 'KEX', from: ['committing'], role: 'initiator', to: 'confirming', run: 'onResponderKex' },
+      { on: 'KEX', from: ['exchanging'], role: 'responder', to: 'confirming', run: 'onInitiatorKex' },
+      { on: 'CONFIRM', from: ['confirming'], to: 'secured', run: 'onConfirm' },
+      // the peer: conversation
+      { on: 'DATA', from: ['secured'], when: (f) => !f.peerEnded, to: 'same', run: 'onData' },
+      {
+        on: 'END',
+        from: ['secured'],
+        when: (f) => !f.peerEnded,
+        to: (f) => (f.ended ? 'closed' : 'secured'),
+        run: 'onEnd',
+      },
+    ] satisfies Transition[]
+  ).map((t): Transition => Object.freeze({ ...t, from: Object.freeze([...t.from]) })),
+);
 
 const INDEX = new Map<string, Transition[]>();
 for (const t of TRANSITIONS) {

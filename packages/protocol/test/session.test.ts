@@ -428,6 +428,9 @@ describe('the transition table', () => {
       }
     }
     expect(checked).toBe(3 * 8 * states.size * new Set(TRANSITIONS.map((t) => t.on)).size);
+    // the table is shared by every session: it cannot be edited at run time
+    expect(Object.isFrozen(TRANSITIONS)).toBe(true);
+    expect(TRANSITIONS.every((t) => Object.isFrozen(t) && Object.isFrozen(t.from))).toBe(true);
   });
 
   it('a frame with no row fails the session with UNEXPECTED_FRAME', () => {
