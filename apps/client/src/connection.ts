@@ -140,6 +140,9 @@ export class Connection {
   }
 
   private receive(bytes: Uint8Array): void {
+    // A failed session refuses input by throwing; whatever the server or peer sends
+    // after the fault (while the app winds down) is dropped, not a crash.
+    if (this.session.state === 'failed') return;
     const events = this.session.receive(bytes);
     // Handshake replies first (CONFIRM, KEX...), before the app reacts.
     this.flush();

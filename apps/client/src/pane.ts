@@ -33,6 +33,12 @@ export type Row = readonly Segment[];
 export interface PaneOptions {
   /** lines of scrollback kept (default 2000) */
   maxLines?: number;
+  /**
+   * cells of scrollback kept, all lines together (default 262144): the oldest lines
+   * go first. Bounds memory (and the cost of drawing the top of the scrollback)
+   * whatever the peer sends: 2000 lines of 4096 cells would be half a gigabyte.
+   */
+  maxCells?: number;
   /** cells after which a line is broken even without a newline (default 4096) */
   maxLineCells?: number;
   /** tab stop interval (default 8) */
@@ -53,11 +59,14 @@ const isBlank = (cell: Cell): boolean => !cell.escaped && /^\s+$/.test(cell.text
  */
 export class PaneBuffer {
   private readonly maxLines: number;
+  private readonly maxCells: number;
   private readonly maxLineCells: number;
   private readonly tabWidth: number;
   private readonly sanitizer: TerminalSanitizer;
   private readonly store: Cell[][] = [[]];
   private lineWidth = 0;
+  /** cells in the store, all lines together */
+  private cells = 0;
   /** bumps on every change, for React */
   version = 0;
 
@@ -66,6 +75,7 @@ export class PaneBuffer {
    */
   constructor(options: PaneOptions = {}) {
     this.maxLines = options.maxLines ?? 2000;
+    this.maxCells = options.maxCells ?? 262_144;
     this.maxLineCells = options.maxLineCells ?? 4096;
     this.tabWidth = options.tabWidth ?? 8;
     this.sanitizer = new TerminalSanitizer({ interpretEdits: options.interpretEdits ?? true });
@@ -90,6 +100,7 @@ export class PaneBuffer {
     this.store.length = 0;
     this.store.push([]);
     this.lineWidth = 0;
+    this.cells = 0;
     this.version++;
   }
 
@@ -131,17 +142,23 @@ export class PaneBuffer {
           break;
         case 'erase': {
           const cell = this.current().pop();
-          if (cell) this.lineWidth -= cell.width;
+          if (cell) {
+            this.lineWidth -= cell.width;
+            this.cells--;
+          }
           break;
         }
         case 'kill':
+          this.cells -= this.current().length;
           this.current().length = 0;
           this.lineWidth = 0;
           break;
         case 'word-erase': {
           const line = this.current();
+          const before = line.length;
           while (line.length > 0 && isBlank(line[line.length - 1]!)) this.lineWidth -= line.pop()!.width;
           while (line.length > 0 && !isBlank(line[line.length - 1]!)) this.lineWidth -= line.pop()!.width;
+          this.cells -= before - line.length;
           break;
         }
       }
@@ -153,12 +170,19 @@ export class PaneBuffer {
     if (this.current().length >= this.maxLineCells) this.newline();
     this.current().push(cell);
     this.lineWidth += cell.width;
+    this.cells++;
   }
 
   private newline(): void {
     this.store.push([]);
     this.lineWidth = 0;
-    if (this.store.length > this.maxLines) this.store.splice(0, this.store.length - this.maxLines);
+    let drop = Math.max(0, this.store.length - this.maxLines);
+    let cells = this.cells;
+    for (let i = 0; i < drop; i++) cells -= this.store[i]!.length;
+    // Then the oldest lines while over the cell budget (never the open line).
+    while (cells > this.maxCells && drop < this.store.length - 1) cells -= this.store[drop++]!.length;
+    if (drop > 0) this.store.splice(0, drop);
+    this.cells = cells;
   }
 
   /**

@@ -76,6 +76,7 @@ export async function runPipe(
     let reading = false;
     let stdinDone = false;
     let peerName = 'peer';
+    let stdoutFull = false;
 
     const stopReading = () => {
       stdin.off('data', onData);
@@ -150,9 +151,14 @@ export async function runPipe(
           startReading();
           break;
         case 'text':
-          if (!stdout.write(event.data)) {
+          // One chunk from the socket can hold many DATA frames: pause once, resume once.
+          if (!stdout.write(event.data) && !stdoutFull) {
+            stdoutFull = true;
             connection.pause();
-            stdout.once('drain', () => connection.resume());
+            stdout.once('drain', () => {
+              stdoutFull = false;
+              connection.resume();
+            });
           }
           break;
         case 'peer-ended':

@@ -102,6 +102,25 @@ describe('PaneBuffer', () => {
     expect(long.lines()).toEqual(['abcd', 'efgh', 'ij']);
   });
 
+  it('keeps at most maxCells in all, dropping the oldest lines, whatever the line lengths', () => {
+    const pane = new PaneBuffer({ maxCells: 10, maxLineCells: 4 });
+    write(pane, 'abc\nde\nfgh\nij\nk');
+    // 3+2+3+2 = 10 finished cells: all kept; one more line over the budget drops the oldest.
+    expect(pane.lines()).toEqual(['abc', 'de', 'fgh', 'ij', 'k']);
+    write(pane, '\nlm');
+    expect(pane.lines()).toEqual(['de', 'fgh', 'ij', 'k', 'lm']);
+    // Edits give cells back: the count follows erase, kill and word-erase (11 cells
+    // then, so only 'de' goes; without the edits counted, 'fgh' would go too).
+    write(pane, '\x7f\x15xy z\x17\nn');
+    expect(pane.lines()).toEqual(['fgh', 'ij', 'k', 'xy ', 'n']);
+    // A flood without newlines (broken at maxLineCells) stays within the budget too.
+    const flood = new PaneBuffer({ maxCells: 1000, maxLineCells: 64 });
+    for (let i = 0; i < 100; i++) write(flood, 'x'.repeat(500));
+    const kept = flood.lines().reduce((sum, line) => sum + line.length, 0);
+    expect(kept).toBeLessThanOrEqual(1000 + 64);
+    expect(kept).toBeGreaterThan(1000 - 64);
+  });
+
   it('clears, and bumps its version on every change', () => {
     const pane = new PaneBuffer();
     const v0 = pane.version;
