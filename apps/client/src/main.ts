@@ -89,8 +89,13 @@ export function buildProgram(): Command {
     .option('--keepalive <seconds>', `PING the server this often, 0 for never (default ${DEFAULT_KEEPALIVE})`)
     .addHelpText('after', HELP_AFTER)
     .showSuggestionAfterError()
+    .showHelpAfterError("arctalk: try 'arctalk --help'")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      // Like every other error of arctalk: one line starting with "arctalk: ".
+      outputError: (text, write) => write(`arctalk: ${text.replace(/^error: /, '')}`),
+    });
 }
 
 /**

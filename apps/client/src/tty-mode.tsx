@@ -82,6 +82,8 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     );
   } catch (error) {
     if (error instanceof CannotConnectError) {
+      // No conversation to leave in the scrollback: erase the empty frame, keep the error line.
+      instance.clear();
       return close(ExitCode.CANNOT_CONNECT, `cannot connect to ${config.address}: ${error.message}`);
     }
     await close(ExitCode.INTERNAL, undefined);

@@ -53,6 +53,8 @@ describe('arctalk command line', () => {
         const { code, stderr } = await runClient(args);
         expect(code, args.join(' ')).toBe(2);
         expect(stderr, args.join(' ')).toMatch(message);
+        // Commander's own errors too: the message, then the hint, both marked as ours.
+        expect(stderr, args.join(' ')).toMatch(/^arctalk: .+\narctalk: try 'arctalk --help'\n$/);
       }),
     );
   });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanup,
+  closedPort,
   type ServerHandle,
   sleep,
   startClient,
@@ -141,6 +142,17 @@ describe('arctalk in a terminal', () => {
     expect(await within(Promise.all([victim.exited, mallory.exited]), 10_000, 'both to exit')).toEqual([
       0, 0,
     ]);
+  });
+
+  it('cannot connect: erases its empty frame and leaves only the error line, exit 3', async () => {
+    const port = await closedPort();
+    const alice = startTtyClient([`127.0.0.1:${port}`, '--name', 'alice']);
+    expect(await within(alice.exited, 20_000, 'alice to exit')).toBe(3);
+    expect(alice.raw()).toContain('you (alice)'); // the frame was drawn while connecting
+    const screen = alice.screen.text();
+    expect(screen).toContain(`arctalk: cannot connect to 127.0.0.1:${port}: ECONNREFUSED`);
+    expect(screen).not.toContain('you (alice)');
+    expect(screen).not.toContain('connecting │');
   });
 
   it('follows a terminal resize, and honours NO_COLOR', async () => {

@@ -7,6 +7,7 @@ import { ChatScreen } from '../src/ui/ChatScreen.js';
 import { Pane } from '../src/ui/Pane.js';
 import { StatusBar } from '../src/ui/StatusBar.js';
 import { noColorRequested, theme } from '../src/ui/theme.js';
+import { stringWidth } from '../src/width.js';
 
 const plain = theme(true);
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -192,6 +193,38 @@ describe('Pane and StatusBar', () => {
     ).lastFrame()!;
     expect(frame.split('\n')).toHaveLength(1);
     expect(frame.length).toBeLessThanOrEqual(30);
+  });
+
+  it('fills the status bar to the width when it fits: no ellipsis, wide names counted as two columns', () => {
+    for (const peerName of ['bob', '山田']) {
+      const frame = render(
+        <StatusBar
+          server="127.0.0.1:5518"
+          room="lobby"
+          peerName={peerName}
+          phase="secured"
+          sas="atlas zulu necklace"
+          sent={10}
+          received={26}
+          live
+          width={100}
+          theme={plain}
+        />,
+      ).lastFrame()!;
+      expect(frame).toContain(`peer ${peerName} │`);
+      expect(frame).toMatch(/│ live *$/);
+      expect(frame).not.toContain('…');
+      expect(stringWidth(frame)).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('draws a pane title rule exactly as wide as the pane, wide characters included', () => {
+    const frame = render(
+      <Pane title="山田太郎" rows={[]} height={1} width={30} focused={false} scroll={0} theme={plain} />,
+    ).lastFrame()!;
+    const rule = frame.split('\n')[0]!;
+    expect(rule).toMatch(/^─ 山田太郎 ─+$/);
+    expect(stringWidth(rule)).toBe(30);
   });
 });
 

@@ -5,6 +5,7 @@
 import { Box, Text } from 'ink';
 import { type ChatPhase, PHASE_LABEL } from '../chat-controller.js';
 import { formatBytes } from '../messages.js';
+import { stringWidth } from '../width.js';
 import type { Theme } from './theme.js';
 
 /** Props of {@link StatusBar}. All strings already sanitised. */
@@ -36,17 +37,19 @@ const phaseColor = (phase: ChatPhase, theme: Theme): string | undefined => {
  */
 export function StatusBar(props: StatusBarProps) {
   const { server, room, peerName, phase, sas, sent, received, live, width, theme } = props;
+  const label = PHASE_LABEL[phase];
+  const rest = `${sas ? ` │ SAS ${sas}` : ''} │ peer ${peerName ?? '—'} │ room ${room} │ ${server} │ ↑${formatBytes(sent)} ↓${formatBytes(received)}${live ? ' │ live' : ''} `;
+  // Filled to the width in columns (names may hold wide characters): an inverse bar
+  // that fits ends in blanks, and only one that does not fit is cut with an ellipsis.
+  const fill = ' '.repeat(Math.max(0, width - 1 - stringWidth(label) - stringWidth(rest)));
   return (
     <Box width={width} height={1}>
       <Text inverse wrap="truncate-end">
         {' '}
         <Text bold color={phaseColor(phase, theme)}>
-          {PHASE_LABEL[phase]}
+          {label}
         </Text>
-        {sas ? ` │ SAS ${sas}` : ''}
-        {` │ peer ${peerName ?? '—'} │ room ${room} │ ${server} │ ↑${formatBytes(sent)} ↓${formatBytes(received)}${live ? ' │ live' : ''} `.padEnd(
-          width,
-        )}
+        {rest + fill}
       </Text>
     </Box>
   );
