@@ -69,3 +69,61 @@ export function stringWidth(text: string): number {
   for (const char of text) width += codePointWidth(char.codePointAt(0)!);
   return width;
 }
+
+/**
+ * Rows a text takes when Ink word-wraps it (`<Text wrap="wrap">`, which is
+ * wrap-ansi with `hard: true, trim: false`) to `width` columns. The same greedy
+ * rules: words split at single spaces; the space before a word stays, even at
+ * the start of a row when the row before was exactly full; a word wider than a
+ * row is broken by characters (a wide one never straddles two rows), starting on
+ * a fresh row when that takes fewer breaks. A box this high holds the text.
+ *
+ * @param text - one paragraph of printable text (no newlines, no escapes)
+ * @param width - columns per row (≥ 1)
+ * @returns the number of rows, at least 1
+ * @example
+ * wrappedRows('read this code aloud', 10); // 3
+ */
+export function wrappedRows(text: string, width: number): number {
+  const columns = Math.max(1, Math.floor(width));
+  let rows = 1;
+  let used = 0;
+  text.split(' ').forEach((word, index) => {
+    const wordWidth = stringWidth(word);
+    if (index > 0) {
+      if (used >= columns) {
+        rows++;
+        used = 0;
+      }
+      used++;
+    }
+    if (wordWidth > columns) {
+      const breaksHere = 1 + Math.floor((wordWidth - (columns - used) - 1) / columns);
+      const breaksNext = Math.floor((wordWidth - 1) / columns);
+      if (breaksNext < breaksHere) {
+        rows++;
+        used = 0;
+      }
+      const chars = [...word];
+      chars.forEach((char, at) => {
+        const charWidth = codePointWidth(char.codePointAt(0)!);
+        if (used + charWidth > columns) {
+          rows++;
+          used = 0;
+        }
+        used += charWidth;
+        if (used === columns && at < chars.length - 1) {
+          rows++;
+          used = 0;
+        }
+      });
+      return;
+    }
+    if (used + wordWidth > columns && used > 0 && wordWidth > 0) {
+      rows++;
+      used = 0;
+    }
+    used += wordWidth;
+  });
+  return rows;
+}

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { Box, Text } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { ChatController, type ChatLink } from '../src/chat-controller.js';
@@ -7,7 +9,7 @@ import { ChatScreen } from '../src/ui/ChatScreen.js';
 import { Pane } from '../src/ui/Pane.js';
 import { StatusBar } from '../src/ui/StatusBar.js';
 import { noColorRequested, theme } from '../src/ui/theme.js';
-import { stringWidth } from '../src/width.js';
+import { stringWidth, wrappedRows } from '../src/width.js';
 
 const plain = theme(true);
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -40,17 +42,16 @@ class RecordingLink implements ChatLink {
   }
 }
 
-function securedController(live = false): { chat: ChatController; link: RecordingLink } {
+function securedController(
+  live = false,
+  sas = 'tiger-apple-ocean-violet',
+): { chat: ChatController; link: RecordingLink } {
   const chat = new ChatController({ server: '127.0.0.1:5518', room: 'lobby', name: 'alice', live });
   const link = new RecordingLink();
   chat.attach(link);
   chat.handleEvent({ type: 'waiting' });
   chat.handleEvent({ type: 'paired', role: 'initiator', peerName: 'bob' });
-  chat.handleEvent({
-    type: 'secured',
-    sas: 'tiger-apple-ocean-violet',
-    sasWords: ['tiger', 'apple', 'ocean', 'violet'],
-  });
+  chat.handleEvent({ type: 'secured', sas, sasWords: sas.split(/[- ]/) });
   return { chat, link };
 }
 
@@ -109,6 +110,23 @@ describe('ChatScreen', () => {
     expect(frame).toContain(
       'SAS tiger-apple-ocean-violet: compare it by voice; if it differs, someone is in the middle',
     );
+  });
+
+  it('never cuts the SAS in a narrow terminal: it wraps, in the box and on the notice line', () => {
+    const sas = 'performance millionaire paperweight'; // three of the longest PGP words
+    const { chat } = securedController(false, sas);
+    for (const [columns, rows] of [
+      [26, 30], // the box, wrapped
+      [26, 12], // no room for the box: the notice line grows to two rows
+      [20, 8], // the smallest terminal drawn
+    ] as const) {
+      const frame = screen(chat, columns, rows).lastFrame()!;
+      const lines = frame.split('\n');
+      expect(lines.length, `${columns}x${rows}`).toBeLessThanOrEqual(rows - 1);
+      const text = frame.replace(/[║\s]+/g, ' ');
+      expect(text, `${columns}x${rows}:\n${frame}`).toContain(sas);
+      expect(lines.at(-1)).toMatch(/^ secured │/);
+    }
   });
 
   it('says when the peer has left and becomes read-only', () => {
@@ -225,6 +243,30 @@ describe('Pane and StatusBar', () => {
     const rule = frame.split('\n')[0]!;
     expect(rule).toMatch(/^─ 山田太郎 ─+$/);
     expect(stringWidth(rule)).toBe(30);
+  });
+});
+
+describe('wrappedRows', () => {
+  it('counts the rows Ink word-wraps a text into, wide characters and long words included', () => {
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', '中'), minLength: 1, maxLength: 14 });
+    fc.assert(
+      fc.property(
+        fc.array(word, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 2, max: 40 }),
+        (words, width) => {
+          const text = words.join(' ');
+          const frame = render(
+            <Box width={width}>
+              <Text wrap="wrap">{text}</Text>
+            </Box>,
+          ).lastFrame()!;
+          expect(wrappedRows(text, width), `${JSON.stringify(text)} at ${width}:\n${frame}`).toBe(
+            frame.split('\n').length,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

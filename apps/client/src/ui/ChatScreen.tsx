@@ -6,6 +6,7 @@
 import { Box, Text } from 'ink';
 import { useEffect } from 'react';
 import type { ChatView } from '../chat-controller.js';
+import { wrappedRows } from '../width.js';
 import { HelpPanel } from './HelpPanel.js';
 import { InputLine } from './InputLine.js';
 import { Pane } from './Pane.js';
@@ -45,9 +46,15 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
   const total = Math.max(1, rows - 1);
   const fixed = 5; // two titles, notice, input, status
   const available = total - fixed;
-  const sasRows = sasNoticeRows(width);
-  const sasBox = view.showSas && view.sas !== undefined && available - sasRows >= 2;
-  const paneRows = available - (sasBox ? sasRows : 0);
+  const showSas = view.showSas && view.sas !== undefined;
+  const sasBox = showSas && available - sasNoticeRows(width, view.sas!) >= 2;
+  // Without room for the box, the SAS goes on the notice line, given the rows it
+  // needs in a narrow terminal (taken from the panes): it is never cut.
+  const sasLine = showSas && !sasBox;
+  const noticeRows = sasLine
+    ? Math.min(wrappedRows(`SAS ${view.sas}:`, width), 1 + Math.max(0, available))
+    : 1;
+  const paneRows = available - (sasBox ? sasNoticeRows(width, view.sas!) : 0) - (noticeRows - 1);
   const mineRows = Math.max(0, Math.floor(paneRows / 2));
   const theirsRows = Math.max(0, paneRows - mineRows);
   const tooSmall = columns < MIN_COLUMNS || rows < MIN_ROWS;
@@ -86,7 +93,7 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
   }
 
   let notice = view.notice;
-  if (view.showSas && view.sas !== undefined && !sasBox) {
+  if (sasLine) {
     notice = {
       text: `SAS ${view.sas}: compare it by voice; if it differs, someone is in the middle`,
       tone: 'warn',
@@ -123,8 +130,8 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
           />
         </>
       )}
-      <Box width={width} height={1}>
-        <Text color={noticeColor} bold={notice?.tone === 'error'} wrap="truncate-end">
+      <Box width={width} height={noticeRows} overflow="hidden" flexShrink={0}>
+        <Text color={noticeColor} bold={notice?.tone === 'error'} wrap={sasLine ? 'wrap' : 'truncate-end'}>
           {notice?.text ?? ' '}
         </Text>
       </Box>
