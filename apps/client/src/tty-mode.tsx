@@ -55,13 +55,13 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     // its previous lines upwards from there, a no-op at the top) redraws it all.
     stdout.write('\x1b[2J\x1b[3J\x1b[H');
   };
+  // ^C typed is a key (raw mode); a signal from outside quits the same way: END first.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = () => void controller.quit();
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
 
   const close = async (code: ExitCodeValue, message: string | undefined): Promise<ExitCodeValue> => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
     instance.unmount();
     await instance.waitUntilExit().catch(() => undefined);
     if (message) stderr.write(`arctalk: ${message}\n`);

@@ -3,6 +3,7 @@
  * what a user would see, modelled by a small VT screen (vt.ts). The peer is a
  * second terminal client, or a pipe-mode client playing a hostile peer.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -26,6 +27,21 @@ afterAll(cleanup);
 
 /** The SAS shown in the status bar (last line). */
 const statusSas = (screen: string) => /SAS (.+?) │/.exec(screen.split('\n').at(-2) ?? '')?.[1];
+
+/** The process whose parent is `parent` (`script` runs the client as its only child: the shell execs it). */
+function childOf(parent: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so parse after the last ')'.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no child of ${parent}`);
+}
 
 /** Types text one key at a time, as a person does. */
 async function typeSlowly(type: (text: string) => void, keys: string[]): Promise<void> {
@@ -142,6 +158,20 @@ describe('arctalk in a terminal', () => {
     expect(await within(Promise.all([victim.exited, mallory.exited]), 10_000, 'both to exit')).toEqual([
       0, 0,
     ]);
+  });
+
+  it('SIGINT or SIGTERM from outside quits like ^C: END first, exit 0', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const r = room();
+      const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice']);
+      await alice.waitForScreen('waiting for peer');
+      // Bob has nothing to say: he ends at once, then waits for alice's END.
+      const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], { input: '' });
+      await alice.waitForScreen('peer ended');
+      process.kill(childOf(alice.child.pid!), signal);
+      expect(await within(alice.exited, 10_000, `alice to exit on ${signal}`), signal).toBe(0);
+      expect(await within(bob.exited, 10_000, 'bob to exit'), bob.stderr()).toBe(0);
+    }
   });
 
   it('cannot connect: erases its empty frame and leaves only the error line, exit 3', async () => {
