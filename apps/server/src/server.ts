@@ -13,7 +13,7 @@
  * @module
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { ErrorCode, Relay, type RelayAction } from '@arctalk/protocol';
+import { ErrorCode, errorCodeName, Relay, type RelayAction } from '@arctalk/protocol';
 import pino from 'pino';
 import { DEFAULT_CONFIG, formatAddress, type ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -368,7 +368,16 @@ class RelayServer implements ArctalkServer {
         this.#log.info({ event: 'leave', conn, peer, room }, 'leave');
         return;
       case 'error':
-        this.#log.info({ event: 'error', conn, code, message }, 'client error');
+        this.#log.info(
+          {
+            event: 'error',
+            conn,
+            code,
+            codeName: code === undefined ? undefined : errorCodeName(code),
+            message,
+          },
+          'client error',
+        );
         return;
     }
   }

@@ -2,7 +2,7 @@
  * Hostile and broken clients: each gets an ERROR with a stable code and is closed,
  * while a secured pair on the same server keeps talking without noticing.
  */
-import { ErrorCode, encodeFrame, encodeHello, FrameType } from '@arctalk/protocol';
+import { ErrorCode, encodeFrame, encodeHello, errorCodeName, FrameType } from '@arctalk/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -165,6 +165,10 @@ describe('bad input closes only the offender', () => {
       () => log.lines.some((line) => line.event === 'error' && line.code === code),
       2_000,
       'error log',
+    );
+    // The code's name too, for whoever greps the log.
+    expect(log.lines.find((line) => line.event === 'error' && line.code === code)?.codeName).toBe(
+      errorCodeName(code),
     );
 
     // The bystanders notice nothing: their next events are exactly their texts.

@@ -37,11 +37,12 @@ async function rawPair(port: number, room: string): Promise<[RawClient, RawClien
 
 describe('handshake timeout', () => {
   it('no longer applies once a HELLO is accepted: a client may wait for its peer', async () => {
-    const server = await startTestServer({ handshakeTimeout: 150 });
+    // 400 ms for the HELLO to get through (a loaded machine can stall that long), then wait past it.
+    const server = await startTestServer({ handshakeTimeout: 400 });
     const a = await rawClient(server.port);
     a.write(helloFrame('patient'));
     expect((await a.frames.next()).type).toBe(FrameType.WAITING);
-    await sleep(500);
+    await sleep(800);
     expect(a.socket.readableEnded).toBe(false);
     const b = await rawClient(server.port);
     b.write(helloFrame('patient', 'b'));
