@@ -41,8 +41,8 @@ Modes:
   out when you press return (--live: as you type). /quit /sas /help /clear;
   ^C quits, ^L redraws, PgUp/PgDn scroll (Tab picks the pane).
   In a pipe (stdin or stdout not a terminal), stdin is sent as it arrives and
-  the peer's text is written to stdout as is; status, SAS and errors go to
-  stderr. At end of input arctalk sends END and exits once the peer has ended.
+  the peer's text is written to stdout as is (escaped if stdout is a terminal);
+  status, SAS and errors go to stderr. At end of input arctalk sends END and exits once the peer has ended.
 
 Compare the SAS (shown once secured) with your peer by voice: if the two
 differ, someone is in the middle.

@@ -1,7 +1,8 @@
 /**
  * Pipe mode (stdin or stdout not a terminal): stdin goes to the peer as it
- * arrives, the peer's text goes to stdout byte for byte, status, SAS and errors
- * go to stderr. At stdin EOF we send END and keep copying the peer's text until
+ * arrives, the peer's text goes to stdout byte for byte (escaped, as in the
+ * panes, when stdout is a terminal: a peer must not drive your terminal), status,
+ * SAS and errors go to stderr. At stdin EOF we send END and keep copying the peer's text until
  * its END (or departure). Nothing is lost: stdin is paused while the socket is
  * full, the socket is paused while stdout is full, and stdout is flushed before
  * the exit code is returned.
@@ -12,7 +13,7 @@ import type { ClientConfig } from './config.js';
 import { CannotConnectError, Connection, connectTcp, createSession } from './connection.js';
 import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { SAS_ADVICE } from './messages.js';
-import { sanitizeLine } from './sanitize.js';
+import { SafeTextStream, sanitizeLine } from './sanitize.js';
 
 /** The streams pipe mode works on. */
 export interface PipeStreams {
@@ -77,6 +78,8 @@ export async function runPipe(
     let stdinDone = false;
     let peerName = 'peer';
     let stdoutFull = false;
+    // Byte for byte into a file or a pipe; into a terminal, never as control sequences.
+    const terminalText = (stdout as { isTTY?: boolean }).isTTY === true ? new SafeTextStream() : undefined;
 
     const stopReading = () => {
       stdin.off('data', onData);
@@ -89,6 +92,8 @@ export async function runPipe(
       if (settled) return;
       settled = true;
       stopReading();
+      const held = terminalText?.flush();
+      if (held && !stdout.destroyed) stdout.write(held);
       await drain(stdout);
       if (code === ExitCode.OK) await connection.finish();
       else connection.close();
@@ -152,7 +157,7 @@ export async function runPipe(
           break;
         case 'text':
           // One chunk from the socket can hold many DATA frames: pause once, resume once.
-          if (!stdout.write(event.data) && !stdoutFull) {
+          if (!stdout.write(terminalText ? terminalText.push(event.data) : event.data) && !stdoutFull) {
             stdoutFull = true;
             connection.pause();
             stdout.once('drain', () => {

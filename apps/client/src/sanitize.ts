@@ -236,6 +236,43 @@ export class TerminalSanitizer {
 }
 
 /**
+ * Streaming safe text for a terminal that the caller does not draw itself (pipe
+ * mode with standard output a terminal): newlines and tabs keep their meaning,
+ * every other control (live-mode edit bytes included), escape sequence and
+ * invalid byte is shown escaped, as in the panes.
+ *
+ * @example
+ * const text = new SafeTextStream();
+ * text.push(new TextEncoder().encode('hi\x1b]0;x\x07\n')); // 'hi^[]0;x^G\n'
+ */
+export class SafeTextStream {
+  private readonly sanitizer = new TerminalSanitizer({ interpretEdits: false });
+
+  /**
+   * @param bytes - the next bytes of the stream, in any split
+   * @returns printable text (a split UTF-8 character or a trailing CR is held back)
+   */
+  push(bytes: Uint8Array): string {
+    return render(this.sanitizer.push(bytes));
+  }
+
+  /** @returns what was held back, escaped: the stream has ended */
+  flush(): string {
+    return render(this.sanitizer.flush());
+  }
+}
+
+function render(tokens: readonly DisplayToken[]): string {
+  let text = '';
+  for (const token of tokens) {
+    if (token.type === 'char' || token.type === 'escaped') text += token.text;
+    else if (token.type === 'newline') text += '\n';
+    else if (token.type === 'tab') text += '\t';
+  }
+  return text;
+}
+
+/**
  * Renders untrusted bytes or text as one safe line: every control, newline and
  * tab escaped, invalid UTF-8 shown as `\xNN`. For names, server messages and
  * anything else a peer or relay chose that goes into the status bar or stderr.
