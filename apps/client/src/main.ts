@@ -68,7 +68,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '-g, --group <group>',
-        `Diffie-Hellman group when you initiate (default ${DEFAULT_GROUP})`,
+        `Diffie-Hellman group when you initiate (default ${DEFAULT_GROUP}, or the smallest ffdhe group of --min-group-bits)`,
       ).choices(GROUP_NAMES),
     )
     .option(

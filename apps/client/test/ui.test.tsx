@@ -6,6 +6,7 @@ import { ChatController, type ChatLink } from '../src/chat-controller.js';
 import { PaneBuffer } from '../src/pane.js';
 import { App } from '../src/ui/App.js';
 import { ChatScreen } from '../src/ui/ChatScreen.js';
+import { InputLine, tail } from '../src/ui/InputLine.js';
 import { Pane } from '../src/ui/Pane.js';
 import { StatusBar } from '../src/ui/StatusBar.js';
 import { noColorRequested, theme } from '../src/ui/theme.js';
@@ -243,6 +244,25 @@ describe('Pane and StatusBar', () => {
     const rule = frame.split('\n')[0]!;
     expect(rule).toMatch(/^─ 山田太郎 ─+$/);
     expect(stringWidth(rule)).toBe(30);
+  });
+});
+
+describe('InputLine', () => {
+  it('shows the end of a long line in one row, wide characters counted as two columns', () => {
+    for (const input of ['x'.repeat(100), '日本語のテキスト：幅の広い文字がどう折り返されるかを確認します']) {
+      const frame = render(
+        <InputLine input={input} live={false} phase="secured" width={40} theme={plain} />,
+      ).lastFrame()!;
+      expect(frame.split('\n'), frame).toHaveLength(1);
+      expect(frame.startsWith('> …')).toBe(true);
+      // The last character typed is shown (the cursor after it is a blank in inverse video).
+      expect([...frame.trimEnd()].at(-1)).toBe([...input].at(-1));
+      expect(stringWidth(frame)).toBeLessThanOrEqual(40);
+    }
+    expect(tail('日本語', 6)).toBe('日本語');
+    expect(tail('日本語', 5)).toBe('…本語');
+    expect(tail('日本語', 4)).toBe('…語');
+    expect(tail('abc日', 4)).toBe('…c日');
   });
 });
 
