@@ -83,6 +83,13 @@ interface Room {
   full: boolean;
 }
 
+/**
+ * The longest HELLO body the relay buffers. A version-1 HELLO is at most
+ * 3 + 64 + 32 = 99 bytes; the margin lets a later version's HELLO (a different
+ * layout) still be read far enough to be answered UNSUPPORTED_VERSION.
+ */
+const MAX_HELLO_BODY = 1024;
+
 const WAITING_FRAME = encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) });
 const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8Array(0) });
 
@@ -407,6 +414,11 @@ export class Relay {
         if (conn.phase !== Phase.Hello) {
           code = ErrorCode.UNEXPECTED_FRAME;
           message = 'HELLO sent twice';
+        } else if (bodyLength > MAX_HELLO_BODY) {
+          // Refused on the header, before any body is buffered: a connection that has
+          // not said HELLO yet holds at most MAX_HELLO_BODY bytes, not a whole frame.
+          code = ErrorCode.BAD_HELLO;
+          message = `HELLO body over ${MAX_HELLO_BODY} bytes`;
         } else kind = Pending.Collect;
       } else if (type === FrameType.PING || type === FrameType.PONG) {
         // Refused on the header, before any body is buffered; a PONG is otherwise discarded.

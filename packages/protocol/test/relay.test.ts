@@ -230,6 +230,16 @@ describe('Relay refusals', () => {
     ['a malformed HELLO', [frame(FrameType.HELLO, [1, 0, 0])], ErrorCode.BAD_HELLO],
     ['a control character in the name', [frame(FrameType.HELLO, [1, 0, 1, 0x1b])], ErrorCode.BAD_HELLO],
     ['HELLO twice', [hello('r', 'a'), hello('r', 'a')], ErrorCode.UNEXPECTED_FRAME],
+    [
+      'a HELLO header claiming a body over 1024 bytes (refused before the body)',
+      [frame(FrameType.HELLO, new Uint8Array(1025).fill(1)).subarray(0, 5)],
+      ErrorCode.BAD_HELLO,
+    ],
+    [
+      'a later version with a 1024-byte HELLO (still read, then refused by version)',
+      [frame(FrameType.HELLO, new Uint8Array(1024).fill(2))],
+      ErrorCode.UNSUPPORTED_VERSION,
+    ],
     ['a client-to-client frame before HELLO', [frame(FrameType.COMMIT, [1])], ErrorCode.UNEXPECTED_FRAME],
     ['a client-to-client frame while waiting', [hello('r', 'a'), frame(0x13)], ErrorCode.UNEXPECTED_FRAME],
     ['a relay-to-client type', [frame(FrameType.PAIRED, [1])], ErrorCode.UNEXPECTED_FRAME],
