@@ -5,11 +5,15 @@
  * whatever `session.takeOutput()` holds afterwards goes back out, in order.
  */
 import net from 'node:net';
-import { ClientSession, type SessionEvent } from '@arctalk/protocol';
+import { ClientSession, lengths, messageLengths, type SessionEvent } from '@arctalk/protocol';
 import type { ClientConfig } from './config.js';
 
-/** Plaintext bytes per DATA frame: well under the 64 KiB frame cap, whatever the framing overhead. */
-export const MAX_CHUNK = 16 * 1024;
+/**
+ * Plaintext bytes per DATA frame: the most that fits the smallest frame cap a
+ * conforming relay or peer may set (PROTOCOL.md §2: 2048 bytes of type + body, less
+ * the type byte, offset and tag), so the client works with any server `--max-frame`.
+ */
+export const MAX_CHUNK = lengths.minMaxFrameLength - 1 - messageLengths.offset - messageLengths.tag;
 
 /** The server could not be reached: exit code 3. */
 export class CannotConnectError extends Error {

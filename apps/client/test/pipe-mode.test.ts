@@ -111,4 +111,35 @@ describe('pipe mode', () => {
     expect(await bobSends(stdout, hostile)).toBe(0);
     expect(text().toString()).toBe('hello\n^[]2;PWNED^G^[[2J^[[Hfake prompt$ <U+009B>\n中\n\\xFF^?^M');
   });
+
+  it('through a server with the smallest frame cap it allows: every DATA frame fits, nothing lost', async () => {
+    const small = await startServer(['--max-frame', '4096']);
+    const room = `pipe-small-cap-${process.pid}`;
+    const config = (name: string) =>
+      resolveConfig(
+        `127.0.0.1:${small.port}`,
+        { room, name, keepalive: '0' },
+        {},
+        { readFile: () => new Uint8Array(0), username: () => name },
+      );
+    const said = new Uint8Array(200_000).map((_, i) => 32 + ((i * 7) % 90));
+    const quiet = () => {
+      const stderr = new PassThrough();
+      stderr.resume();
+      return stderr;
+    };
+    const alice = recorder();
+    const bob = recorder();
+    const codes = await within(
+      Promise.all([
+        runPipe(config('alice'), { stdin: Readable.from([said]), stdout: alice.stdout, stderr: quiet() }),
+        runPipe(config('bob'), { stdin: Readable.from([]), stdout: bob.stdout, stderr: quiet() }),
+      ]),
+      30_000,
+      'both pipes to finish',
+    );
+    expect(codes).toEqual([0, 0]);
+    expect(Buffer.compare(bob.text(), Buffer.from(said))).toBe(0);
+    expect(alice.text().length).toBe(0);
+  });
 });
