@@ -15,6 +15,14 @@ import type { ClientConfig } from './config.js';
  */
 export const MAX_CHUNK = lengths.minMaxFrameLength - 1 - messageLengths.offset - messageLengths.tag;
 
+/**
+ * The most bytes the client lets wait unsent in its socket. Its own text is paced by
+ * backpressure (pipe mode pauses stdin), so only unsolicited output can grow past
+ * this: PONGs to a server that floods PINGs and never reads. Past it the connection
+ * is dropped ("connection lost") instead of buffering without bound.
+ */
+export const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+
 /** The server could not be reached: exit code 3. */
 export class CannotConnectError extends Error {
   override readonly name = 'CannotConnectError';
@@ -88,6 +96,7 @@ export class Connection {
   private closing = false;
   private closed = false;
   private keepalive: NodeJS.Timeout | undefined;
+  private readonly maxUnsentBytes: number;
 
   /**
    * Starts the session (queues HELLO) and begins reading.
@@ -96,9 +105,17 @@ export class Connection {
    * @param session - a fresh session
    * @param handlers - event callbacks
    * @param keepaliveMs - send a PING this often (0: never)
+   * @param maxUnsentBytes - drop the connection when more than this waits unsent
    */
-  constructor(socket: net.Socket, session: ClientSession, handlers: ConnectionHandlers, keepaliveMs = 0) {
+  constructor(
+    socket: net.Socket,
+    session: ClientSession,
+    handlers: ConnectionHandlers,
+    keepaliveMs = 0,
+    maxUnsentBytes = MAX_UNSENT_BYTES,
+  ) {
     this.socket = socket;
+    this.maxUnsentBytes = maxUnsentBytes;
     this.session = session;
     this.handlers = handlers;
     socket.on('data', (chunk: Buffer) =>
@@ -161,7 +178,11 @@ export class Connection {
   flush(): boolean {
     const output = this.session.takeOutput();
     if (output.length === 0 || this.socket.destroyed) return !this.socket.writableNeedDrain;
-    return this.socket.write(output);
+    const ok = this.socket.write(output);
+    if (this.socket.writableLength > this.maxUnsentBytes) {
+      this.socket.destroy(new Error(`the server stopped reading (over ${this.maxUnsentBytes} bytes unsent)`));
+    }
+    return ok;
   }
 
   /**

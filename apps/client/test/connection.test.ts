@@ -68,4 +68,43 @@ describe('Connection', () => {
       process.off('uncaughtException', onUncaught);
     }
   });
+
+  it('drops the connection when a server floods PINGs and never reads the PONGs', async () => {
+    const ping = encodeFrame({ type: FrameType.PING, body: new Uint8Array(32) });
+    const flood = new Uint8Array(ping.length * 20_000);
+    for (let i = 0; i < 20_000; i++) flood.set(ping, i * ping.length);
+    let writes = 0;
+    const port = await fakeServer((socket) => {
+      socket.pause(); // never reads: our PONGs pile up in the client
+      const more = () => {
+        while (writes < 200 && socket.write(flood)) writes++;
+        if (writes < 200) socket.once('drain', more);
+      };
+      more();
+    });
+    const socket = await connectTcp('127.0.0.1', port, 5_000);
+    let closed: { expected: boolean; error: Error | undefined } | undefined;
+    let maxUnsent = 0;
+    const limit = 256 * 1024;
+    const connection = new Connection(
+      socket,
+      createSession(config),
+      {
+        onEvent: () => {
+          maxUnsent = Math.max(maxUnsent, socket.writableLength);
+        },
+        onClose: (expected, error) => {
+          closed = { expected, error };
+        },
+      },
+      0,
+      limit,
+    );
+    await waitUntil(() => closed !== undefined, 20_000, 'the flooded connection to close');
+    expect(closed?.expected).toBe(false);
+    expect(closed?.error?.message).toMatch(/stopped reading/);
+    // Bounded: the limit plus at most one read's worth of PONGs.
+    expect(maxUnsent).toBeLessThan(limit + 2 * 1024 * 1024);
+    expect(connection.isClosed).toBe(true);
+  });
 });
