@@ -131,21 +131,3 @@ export const TAMPERING_CODES: ReadonlySet<ProtocolErrorCode> = new Set<ProtocolE
 export function isTamperingError(error: unknown): boolean {
   return error instanceof RemoteProtocolError && TAMPERING_CODES.has(error.code);
 }
-
-/** @internal Builds the `"name" expected X, got Y` description of a bad argument. */
-export function _describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
-}
-
-/** @internal Throws LocalProtocolError INVALID_ARGUMENT unless `value` is a Uint8Array. */
-export function _abytes(name: string, value: unknown): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"${name}" expected Uint8Array, got ${_describe(value)}`,
-    );
-  }
-}

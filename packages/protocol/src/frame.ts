@@ -6,7 +6,9 @@
  * RFC 1700 network byte order.
  * @module
  */
-import { _abytes, _describe, LocalProtocolError, RemoteProtocolError } from './errors';
+
+import { _abytes, _checkMaxFrameLength, _describe, _readU32, _writeHeader } from './_util';
+import { LocalProtocolError, RemoteProtocolError } from './errors';
 
 /** The protocol version carried in HELLO. */
 export const PROTOCOL_VERSION = 1;
@@ -175,32 +177,6 @@ export function encodeFrame(frame: Frame, maxFrameLength: number = DEFAULT_MAX_F
   _writeHeader(out, 0, length, type);
   out.set(body, 5);
   return out;
-}
-
-/** @internal Writes `u32 length | u8 type` at `offset`. */
-export function _writeHeader(out: Uint8Array, offset: number, length: number, type: number): void {
-  out[offset] = length >>> 24;
-  out[offset + 1] = (length >>> 16) & 0xff;
-  out[offset + 2] = (length >>> 8) & 0xff;
-  out[offset + 3] = length & 0xff;
-  out[offset + 4] = type;
-}
-
-/** @internal Reads a big-endian u32 at `offset`. */
-export function _readU32(b: Uint8Array, offset: number): number {
-  return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
-}
-
-/** @internal Validates a max frame length option. */
-export function _checkMaxFrameLength(value: unknown, min: number = lengths.minMaxFrameLength): number {
-  if (value === undefined) return DEFAULT_MAX_FRAME_LENGTH;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"maxFrameLength" expected integer ${min}..2^32-1, got ${String(value)}`,
-    );
-  }
-  return value;
 }
 
 /** Options of {@link FrameDecoder}. */
@@ -379,11 +355,6 @@ const utf8Lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
  */
 const FORBIDDEN =
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
-
-/** @internal UTF-8 encode. */
-export function _utf8(text: string): Uint8Array {
-  return utf8Encoder.encode(text);
-}
 
 function checkText(
   what: string,

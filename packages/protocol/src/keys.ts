@@ -12,8 +12,9 @@ import { scrypt } from '@noble/hashes/scrypt';
 import { sha256 } from '@noble/hashes/sha2';
 import { concatBytes } from '@noble/hashes/utils';
 import { PGP_EVEN_WORDS, PGP_ODD_WORDS } from './_pgp-words';
-import { _abytes, _describe, LocalProtocolError } from './errors';
-import { _utf8, PROTOCOL_VERSION } from './frame';
+import { _abytes, _describe, _utf8 } from './_util';
+import { LocalProtocolError } from './errors';
+import { PROTOCOL_VERSION } from './frame';
 
 /** The protocol label that prefixes every transcript and KDF label. */
 export const PROTOCOL_LABEL = 'arctalk/1';

@@ -6,7 +6,8 @@
  * @module
  */
 import { type DHGroup, groups } from '@arctalk/dh';
-import { _abytes, LocalProtocolError, RemoteProtocolError } from './errors';
+import { _abytes, _getU64 } from './_util';
+import { LocalProtocolError, RemoteProtocolError } from './errors';
 
 /** Sizes of the client-to-client message fields, in bytes. */
 export const messageLengths = Object.freeze({
@@ -219,31 +220,6 @@ export function decodeKex(body: Uint8Array): Kex {
     nonce: body.subarray(4, 4 + messageLengths.nonce),
     publicKey: body.subarray(4 + messageLengths.nonce),
   };
-}
-
-/** @internal Writes a u64 big-endian (value < 2^53). */
-export function _putU64(b: Uint8Array, o: number, v: number): void {
-  const hi = Math.floor(v / 0x100000000);
-  const lo = v >>> 0;
-  b[o] = hi >>> 24;
-  b[o + 1] = (hi >>> 16) & 0xff;
-  b[o + 2] = (hi >>> 8) & 0xff;
-  b[o + 3] = hi & 0xff;
-  b[o + 4] = lo >>> 24;
-  b[o + 5] = (lo >>> 16) & 0xff;
-  b[o + 6] = (lo >>> 8) & 0xff;
-  b[o + 7] = lo & 0xff;
-}
-
-/**
- * @internal Reads a u64 big-endian; returns -1 when it does not fit in 2^53 (no
- * offset that large can ever be valid, so the caller reports BAD_OFFSET).
- */
-export function _getU64(b: Uint8Array, o: number): number {
-  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
-  if (hi >= 0x200000) return -1;
-  return hi * 0x100000000 + lo;
 }
 
 /** DATA: `u64 offset | ciphertext (≥ 1 byte) | 16-byte tag`. */

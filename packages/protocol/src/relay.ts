@@ -5,11 +5,10 @@
  * no byte-level or pairing code of its own. Wire format: PROTOCOL.md §2–§3.
  * @module
  */
-import { _describe, LocalProtocolError, RemoteProtocolError } from './errors';
+
+import { _checkMaxFrameLength, _describe, _readU32, _writeHeader } from './_util';
+import { LocalProtocolError, RemoteProtocolError } from './errors';
 import {
-  _checkMaxFrameLength,
-  _readU32,
-  _writeHeader,
   DEFAULT_ROOM,
   decodeHello,
   ErrorCode,

@@ -12,16 +12,14 @@ import { createRC4, type RC4Stream } from '@arctalk/rc4';
 import { hmac } from '@noble/hashes/hmac';
 import { sha256 } from '@noble/hashes/sha2';
 import { concatBytes } from '@noble/hashes/utils';
+import { _checkMaxFrameLength, _describe, _putU64, _writeHeader } from './_util';
 import {
-  _describe,
   LocalProtocolError,
   type ProtocolError,
   type ProtocolErrorCode,
   RemoteProtocolError,
 } from './errors';
 import {
-  _checkMaxFrameLength,
-  _writeHeader,
   DEFAULT_ROOM,
   decodeEmpty,
   decodeError,
@@ -48,7 +46,6 @@ import {
   transcriptHash,
 } from './keys';
 import {
-  _putU64,
   decodeCommit,
   decodeData,
   decodeEnd,
