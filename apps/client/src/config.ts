@@ -7,14 +7,21 @@
  * | server       | `[HOST:PORT]` argument | `ARCTALK_SERVER`     | `127.0.0.1:5518`             |
  * | room         | `--room R`             | `ARCTALK_ROOM`       | `lobby`                      |
  * | name         | `--name N`             | `ARCTALK_NAME`       | your login name (`$USER`)    |
- * | DH group     | `--group G`            | —                    | `ffdhe2048` (see defaultGroup) |
+ * | DH group     | `--group G`            | —                    | `ffdhe2048` (see defaultGroupFor) |
  * | min group    | `--min-group-bits N`   | —                    | 2048                         |
  * | passphrase   | `--passphrase-file F`  | `ARCTALK_PASSPHRASE` | none                         |
  *
  * The passphrase is never accepted as a command-line argument: other users can
  * read a process's arguments (`ps`, /proc/PID/cmdline).
  */
-import { DEFAULT_ROOM, GroupId, lengths } from '@arctalk/protocol';
+import {
+  DEFAULT_MIN_GROUP_BITS,
+  DEFAULT_ROOM,
+  defaultGroupFor,
+  GroupId,
+  groupId,
+  lengths,
+} from '@arctalk/protocol';
 
 /** Default server host when neither the argument nor `ARCTALK_SERVER` gives one. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -22,10 +29,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5518;
 /** Default room (the protocol's DEFAULT_ROOM). */
 export const DEFAULT_ROOM_NAME = DEFAULT_ROOM;
-/** Default Diffie-Hellman group. */
-export const DEFAULT_GROUP = 'ffdhe2048';
-/** Default minimum DH group size accepted from the peer, in bits. */
-export const DEFAULT_MIN_GROUP_BITS = 2048;
+/** Default DH group and minimum group size accepted from the peer: the protocol's. */
+export { DEFAULT_GROUP, DEFAULT_MIN_GROUP_BITS } from '@arctalk/protocol';
 /** Longest display name, in bytes of UTF-8 (the protocol's limit). */
 export const MAX_NAME_BYTES = lengths.maxName;
 /** Longest room name, in bytes of UTF-8 (the protocol's limit). */
@@ -35,28 +40,13 @@ export const DEFAULT_CONNECT_TIMEOUT = 10;
 /** Default keepalive (PING) interval, in seconds: well inside the server's default 10-minute idle timeout. */
 export const DEFAULT_KEEPALIVE = 30;
 
+/** Size in bits of a group the protocol knows. */
+const groupBits = (name: string): number => groupId(name)!.group.bits;
+
 /** The DH groups the protocol knows (RFC 7919 ffdhe*, then RFC 3526 modp*), smallest first. */
 export const GROUP_NAMES: readonly string[] = Object.keys(GroupId).sort(
-  (a, b) => Number(b.startsWith('ffdhe')) - Number(a.startsWith('ffdhe')) || groupBitsOf(a) - groupBitsOf(b),
+  (a, b) => Number(b.startsWith('ffdhe')) - Number(a.startsWith('ffdhe')) || groupBits(a) - groupBits(b),
 );
-
-/** Size in bits of a named group (the number in its name). */
-function groupBitsOf(name: string): number {
-  return Number(/\d+$/.exec(name)?.[0] ?? 0);
-}
-const groupBits = groupBitsOf;
-
-/**
- * The group used without `--group`: the smallest ffdhe group of at least `minGroupBits`.
- *
- * @param minGroupBits - your minimum
- * @returns a group name (ffdhe8192 if none is large enough; the check then reports it)
- */
-export function defaultGroup(minGroupBits: number): string {
-  return (
-    GROUP_NAMES.find((name) => name.startsWith('ffdhe') && groupBits(name) >= minGroupBits) ?? 'ffdhe8192'
-  );
-}
 
 /** A problem with the command line or environment: exit code 2. */
 export class UsageError extends Error {
@@ -213,7 +203,7 @@ export function resolveConfig(
       ? DEFAULT_MIN_GROUP_BITS
       : positiveInteger('--min-group-bits', options.minGroupBits, 512, 65536);
   // Without --group, the smallest RFC 7919 group that meets your own minimum.
-  const group = (options.group ?? defaultGroup(minGroupBits)).toLowerCase();
+  const group = (options.group ?? defaultGroupFor(minGroupBits)).toLowerCase();
   if (!GROUP_NAMES.includes(group)) {
     throw new UsageError(`unknown --group "${options.group}"; one of: ${GROUP_NAMES.join(', ')}`);
   }

@@ -1,13 +1,11 @@
 /**
  * Internal helpers shared by the protocol's modules: argument checks, big-endian
- * integers, UTF-8. Not part of the public API (index.ts does not re-export them).
+ * integers. Not part of the public API (index.ts does not re-export them).
  *
  * @module
  */
 import { LocalProtocolError } from './errors';
 import { DEFAULT_MAX_FRAME_LENGTH, lengths } from './frame';
-
-const utf8Encoder = new TextEncoder();
 
 /** @internal Builds the `"name" expected X, got Y` description of a bad argument. */
 export function _describe(value: unknown): string {
@@ -51,11 +49,6 @@ export function _checkMaxFrameLength(value: unknown, min: number = lengths.minMa
     );
   }
   return value;
-}
-
-/** @internal UTF-8 encode. */
-export function _utf8(text: string): Uint8Array {
-  return utf8Encoder.encode(text);
 }
 
 /** @internal Writes a u64 big-endian (value < 2^53). */

@@ -10,9 +10,9 @@ import { expand, extract } from '@noble/hashes/hkdf';
 import { hmac } from '@noble/hashes/hmac';
 import { scrypt } from '@noble/hashes/scrypt';
 import { sha256 } from '@noble/hashes/sha2';
-import { concatBytes } from '@noble/hashes/utils';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils';
 import { PGP_EVEN_WORDS, PGP_ODD_WORDS } from './_pgp-words';
-import { _abytes, _describe, _utf8 } from './_util';
+import { _abytes, _describe } from './_util';
 import { LocalProtocolError } from './errors';
 import { PROTOCOL_VERSION } from './frame';
 
@@ -62,7 +62,7 @@ export const labels = Object.freeze({
  */
 export function commitmentOf(initiatorKexBody: Uint8Array): Uint8Array {
   _abytes('initiatorKexBody', initiatorKexBody);
-  return sha256.create().update(_utf8(labels.commit)).update(initiatorKexBody).digest();
+  return sha256.create().update(utf8ToBytes(labels.commit)).update(initiatorKexBody).digest();
 }
 
 /** What the transcript hash covers (PROTOCOL.md §5.1). */
@@ -94,11 +94,11 @@ export function transcriptHash(input: TranscriptInput): Uint8Array {
     new DataView(len.buffer).setUint32(0, bytes.length);
     h.update(len).update(bytes);
   };
-  put(_utf8(PROTOCOL_LABEL));
+  put(utf8ToBytes(PROTOCOL_LABEL));
   put(new Uint8Array([PROTOCOL_VERSION]));
-  put(_utf8(input.room));
-  put(_utf8(input.initiatorName));
-  put(_utf8(input.responderName));
+  put(utf8ToBytes(input.room));
+  put(utf8ToBytes(input.initiatorName));
+  put(utf8ToBytes(input.responderName));
   put(input.commitBody);
   put(input.responderKexBody);
   put(input.initiatorKexBody);
@@ -119,7 +119,7 @@ export function transcriptHash(input: TranscriptInput): Uint8Array {
  */
 export function passphraseBytes(passphrase: Uint8Array | string): Uint8Array {
   let bytes: Uint8Array;
-  if (typeof passphrase === 'string') bytes = _utf8(passphrase.normalize('NFC'));
+  if (typeof passphrase === 'string') bytes = utf8ToBytes(passphrase.normalize('NFC'));
   else if (passphrase instanceof Uint8Array) bytes = passphrase.slice();
   else {
     throw new LocalProtocolError(
@@ -193,7 +193,7 @@ const ZERO_SALT = new Uint8Array(keyLengths.passphraseKey);
  * ```
  */
 export function passphraseKey(passphrase: Uint8Array | string, th: Uint8Array): Uint8Array {
-  const salt = concatBytes(_utf8(labels.passphrase), th);
+  const salt = concatBytes(utf8ToBytes(labels.passphrase), th);
   return scrypt(passphraseBytes(passphrase), salt, { ...PASSPHRASE_SCRYPT, dkLen: keyLengths.passphraseKey });
 }
 
@@ -228,14 +228,14 @@ export function deriveKeys(
   _abytes('sharedSecret', sharedSecret);
   _abytes('transcriptHash', th);
   const prk = extract(sha256, sharedSecret, th);
-  const sasBytes = expand(sha256, prk, _utf8(labels.sas), keyLengths.sas);
-  const master = expand(sha256, prk, _utf8(labels.master), 32);
+  const sasBytes = expand(sha256, prk, utf8ToBytes(labels.sas), keyLengths.sas);
+  const master = expand(sha256, prk, utf8ToBytes(labels.master), 32);
   const psk = passphrase === undefined ? ZERO_SALT : passphraseKey(passphrase, th);
   const keys = extract(sha256, master, psk);
-  const k = (label: string) => expand(sha256, keys, _utf8(label), 32);
+  const k = (label: string) => expand(sha256, keys, utf8ToBytes(label), 32);
   const initiatorConfirmKey = k(labels.initiatorConfirm);
   const responderConfirmKey = k(labels.responderConfirm);
-  const confirmInput = concatBytes(_utf8(labels.confirm), th);
+  const confirmInput = concatBytes(utf8ToBytes(labels.confirm), th);
   const { sas, sasWords } = renderSas(sasBytes);
   const schedule: KeySchedule = {
     transcriptHash: th,

@@ -52,6 +52,7 @@ import {
   decodeKex,
   encodeCommit,
   encodeKex,
+  type GroupName,
   groupById,
   groupId,
   messageLengths,
@@ -67,6 +68,26 @@ export const DEFAULT_BYTE_BUDGET = 2 ** 30;
 export const DEFAULT_MIN_GROUP_BITS = 2048;
 /** The group an initiator proposes by default. */
 export const DEFAULT_GROUP = 'ffdhe2048';
+
+const FFDHE_GROUPS = ['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const;
+
+/**
+ * The group a session proposes when none is given: the smallest RFC 7919 group of at
+ * least `minGroupBits` ({@link DEFAULT_GROUP} under the default policy), so that a
+ * side never proposes a group its own policy would refuse.
+ *
+ * @param minGroupBits - the session's minimum group size, in bits
+ * @returns a group name; `'ffdhe8192'` when no group is large enough (the
+ *   constructor then refuses it against the policy)
+ * @example
+ * ```ts
+ * defaultGroupFor(2048); // 'ffdhe2048'
+ * defaultGroupFor(3000); // 'ffdhe3072'
+ * ```
+ */
+export function defaultGroupFor(minGroupBits: number): GroupName {
+  return FFDHE_GROUPS.find((name) => groupId(name)!.group.bits >= minGroupBits) ?? 'ffdhe8192';
+}
 
 /** Options of {@link ClientSession}. Only `name` is required. */
 export interface SessionOptions {
@@ -350,12 +371,7 @@ export class ClientSession {
       );
     }
     this.#minGroupBits = minGroupBits;
-    // Without an explicit group, propose the smallest ffdhe group the own policy accepts.
-    const fallback =
-      (['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const).find(
-        (name) => groupId(name)!.group.bits >= minGroupBits,
-      ) ?? 'ffdhe8192';
-    const group = groupId(options.group ?? (minGroupBits <= 2048 ? DEFAULT_GROUP : fallback));
+    const group = groupId(options.group ?? defaultGroupFor(minGroupBits));
     if (group === undefined) {
       throw new LocalProtocolError(
         'INVALID_ARGUMENT',

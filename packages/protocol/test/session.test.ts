@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
+  DEFAULT_GROUP,
+  DEFAULT_MIN_GROUP_BITS,
   DEFAULT_ROOM,
+  defaultGroupFor,
   ErrorCode,
   encodeFrame,
   FrameDecoder,
@@ -206,6 +209,17 @@ describe('caller misuse: LocalProtocolError, state unchanged', () => {
     expect(s.state).toBe('hello-sent');
     expect(s.takeOutput().length).toBeGreaterThan(0);
     expect(s.takeOutput()).toEqual(new Uint8Array(0));
+  });
+
+  it('proposes the smallest ffdhe group its own policy accepts when no group is given', () => {
+    expect(defaultGroupFor(DEFAULT_MIN_GROUP_BITS)).toBe(DEFAULT_GROUP);
+    expect(defaultGroupFor(1024)).toBe('ffdhe2048');
+    expect(defaultGroupFor(2049)).toBe('ffdhe3072');
+    expect(defaultGroupFor(4096)).toBe('ffdhe4096');
+    expect(defaultGroupFor(8192)).toBe('ffdhe8192');
+    expect(defaultGroupFor(9000)).toBe('ffdhe8192'); // then refused by the constructor
+    expect(() => new ClientSession({ name: 'a', minGroupBits: 3072 })).not.toThrow();
+    expect(() => new ClientSession({ name: 'a', minGroupBits: 9000 })).toThrow(/below "minGroupBits"/);
   });
 
   it('validates options', () => {
