@@ -21,6 +21,8 @@ import {
   GroupId,
   groupId,
   lengths,
+  validateName,
+  validateRoom,
 } from '@arctalk/protocol';
 
 /** Default server host when neither the argument nor `ARCTALK_SERVER` gives one. */
@@ -150,8 +152,12 @@ export function formatAddress(host: string, port: number): string {
 function checkLabel(kind: 'name' | 'room', value: string, max: number): string {
   if (value.length === 0) throw new UsageError(`${kind} must not be empty`);
   if (utf8Length(value) > max) throw new UsageError(`${kind} must be at most ${max} bytes of UTF-8`);
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(value))
-    throw new UsageError(`${kind} must not contain control characters`);
+  try {
+    // The protocol's own rule (controls, bidi formatting, lone surrogates): one rule set.
+    (kind === 'name' ? validateName : validateRoom)(value);
+  } catch {
+    throw new UsageError(`${kind} must not contain control or bidirectional-formatting characters`);
+  }
   return value;
 }
 
