@@ -11,12 +11,18 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+// Run with tsx (`pnpm demo`), so the protocol's TypeScript source loads without a build.
+import {
+  encodeFrame,
+  FrameDecoder,
+  FrameType,
+  frameTypeName,
+  isClientToClientType,
+} from '../packages/protocol/src/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const serverDir = `${root}apps/server`;
 const clientDir = `${root}apps/client`;
-const DATA = 0x13;
-const TYPE_NAMES = { 16: 'COMMIT', 17: 'KEX', 18: 'CONFIRM', 19: 'DATA', 20: 'END' };
 
 const scripts = {
   alice: [
@@ -86,16 +92,9 @@ async function startTap(targetPort) {
   return { port: server.address().port, streams, close: () => server.close() };
 }
 
+/** The whole frames of one recorded stream, with the protocol's own decoder. */
 function frames(bytes) {
-  const out = [];
-  let at = 0;
-  while (at + 5 <= bytes.length) {
-    const length = bytes.readUInt32BE(at);
-    if (at + 4 + length > bytes.length) break;
-    out.push(bytes.subarray(at, at + 4 + length));
-    at += 4 + length;
-  }
-  return out;
+  return new FrameDecoder({ acceptType: () => true }).decode(new Uint8Array(bytes)).frames;
 }
 
 function hexdump(bytes, indent = '    ') {
@@ -187,16 +186,19 @@ if (!sasOk) problems.push('the two SAS differ or are missing');
 
 const wire = Buffer.concat(tap.streams.flatMap((s) => [...s.up, ...s.down]));
 // What the relay forwarded to the peer: the client-to-client frames on a server→client stream.
-const relayed = tap.streams.flatMap((s) => frames(Buffer.concat(s.down))).filter((f) => f[4] >= 0x10);
+const relayed = tap.streams
+  .flatMap((s) => frames(Buffer.concat(s.down)))
+  .filter((f) => isClientToClientType(f.type));
 const counts = new Map();
 for (const f of relayed) {
-  const type = TYPE_NAMES[f[4]] ?? `0x${f[4].toString(16)}`;
+  const type = frameTypeName(f.type) ?? `0x${f.type.toString(16)}`;
   counts.set(type, (counts.get(type) ?? 0) + 1);
 }
 const census = [...counts].map(([type, count]) => `${count} ${type}`).join(', ');
 console.log(`What the relay saw: ${wire.length} bytes in all; it forwarded ${census}.`);
-const sample = relayed.find((f) => f[4] === DATA);
-if (sample) {
+const data = relayed.find((f) => f.type === FrameType.DATA);
+if (data) {
+  const sample = Buffer.from(encodeFrame(data));
   console.log(
     'A DATA frame as relayed (u32 length | u8 type 0x13 | u64 offset | RC4 ciphertext | 16-byte tag):',
   );
