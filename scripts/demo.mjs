@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-// Run with tsx (`pnpm demo`), so the protocol's TypeScript source loads without a build.
+// Run with tsx and the "@arctalk/source" export condition (`pnpm demo`): the protocol and the
+// libraries it imports load from their TypeScript source, so no build is needed (nor used).
 import {
   encodeFrame,
   FrameDecoder,
@@ -46,7 +47,7 @@ function fail(message) {
 const deadline = setTimeout(() => fail('timed out after 90 s'), 90_000);
 
 function run(dir, entry, args, input) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, ['--conditions=@arctalk/source', '--import', 'tsx', entry, ...args], {
     cwd: dir,
     env,
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

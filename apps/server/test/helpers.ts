@@ -122,7 +122,7 @@ export interface ServerProcess {
  * @param env - extra environment variables
  */
 export function spawnServer(args: string[], env: Record<string, string> = {}): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--conditions=@arctalk/source', '--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: SERVER_DIR,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,16 +2,18 @@
  * Isomorphic proof for @arctalk/rc4, @arctalk/dh and @arctalk/protocol:
  * 1. each default entry bundles for the browser (esbuild, platform "browser", so a
  *    `node:` import or a Node builtin fails the build);
- * 2. headless Chromium (Debian's `chromium`, driven by playwright-core) runs two
- *    ClientSessions through an in-page Relay: handshake, equal SAS, text both ways.
+ * 2. headless Chromium (driven by playwright-core) runs two ClientSessions through an
+ *    in-page Relay: handshake, equal SAS, text both ways. The browser is found by
+ *    ../find-browser.ts: CHROMIUM_PATH, else a system Chromium/Chrome, else the one
+ *    inside the npm package @sparticuz/chromium (a devDependency).
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findBrowser } from '../find-browser';
 import type { ConversationResult } from '../page/main';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -21,7 +23,6 @@ const alias = {
   '@arctalk/dh': source('dh'),
   '@arctalk/protocol': source('protocol'),
 };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function bundle(entry: string) {
   const result = await build({
@@ -48,16 +49,17 @@ describe('default entries bundle for the browser', () => {
 });
 
 describe('two sessions in headless Chromium', () => {
-  let server: Server;
-  let browser: Browser;
-  let url: string;
+  let server: Server | undefined;
+  let browser: Browser | undefined;
 
-  beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
-      );
-    }
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  // One test, no beforeAll: a missing browser is this test's one-line failure, never a skip.
+  it('handshakes, shows equal SAS and carries text both ways', async () => {
+    const found = findBrowser();
     const page = await bundle(fileURLToPath(new URL('../page/main.ts', import.meta.url)));
     const html =
       '<!doctype html><meta charset="utf-8"><title>arctalk</title><script type="module" src="/main.js"></script>';
@@ -68,10 +70,12 @@ describe('two sessions in headless Chromium', () => {
         response.writeHead(200, { 'content-type': 'text/html' }).end(html);
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: found.executablePath,
+      env: { ...process.env, ...found.env },
+      timeout: 30_000,
       args: [
         '--no-sandbox',
         '--disable-gpu',
@@ -82,25 +86,18 @@ describe('two sessions in headless Chromium', () => {
         '--disable-sync',
       ],
     });
-  });
 
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
-  });
-
-  it('handshakes, shows equal SAS and carries text both ways', async () => {
-    const page = await browser.newPage();
+    const tab = await browser.newPage();
     const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(String(error)));
-    await page.goto(url);
-    await page.waitForFunction(() => 'arctalk' in globalThis);
-    const result = (await page.evaluate(() => {
+    tab.on('pageerror', (error) => errors.push(String(error)));
+    await tab.goto(url);
+    await tab.waitForFunction(() => 'arctalk' in globalThis);
+    const result = (await tab.evaluate(() => {
       const api = (globalThis as unknown as { arctalk: { runConversation: (l: object) => unknown } }).arctalk;
       return api.runConversation({ alice: 'hello from alice ☕', bob: 'hi alice, bob here' });
     })) as ConversationResult;
-    const userAgent = await page.evaluate(() => navigator.userAgent);
-    await page.close();
+    const userAgent = await tab.evaluate(() => navigator.userAgent);
+    await tab.close();
 
     expect(errors).toEqual([]);
     expect(userAgent).toMatch(/Chrome/);

@@ -126,7 +126,7 @@ describe('README example', () => {
       const file = join(dir, 'example.ts');
       writeFileSync(file, code!);
       // Run from tests/docs, whose tsconfig maps @arctalk/* to the sources (tsx reads it).
-      const result = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      const result = spawnSync(process.execPath, ['--conditions=@arctalk/source', '--import', 'tsx', file], {
         cwd: join(root, 'tests/docs'),
         encoding: 'utf8',
       });
