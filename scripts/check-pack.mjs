@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks what each published library would ship: `pnpm pack` (which rewrites
 // `workspace:` ranges as publishing does) into a temporary folder, then the tarball
-// must hold package.json, README.md, LICENSE, CHANGELOG.md and dist/ — nothing else
+// must hold package.json, README.md, LICENSE, CHANGELOG.md, dist/ and src/ (the TypeScript
+// source: the "@arctalk/source" export condition and the source maps) — nothing else
 // — and its package.json must name no `workspace:` range. Run after `pnpm build`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,9 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// The pnpm running this script (npx pnpm@… leaves none on PATH), else pnpm from PATH.
+const execpath = process.env.npm_execpath ?? '';
+const pnpm = /pnpm\.c?js$/.test(execpath) ? [process.execPath, execpath] : ['pnpm'];
 const libraries = ['rc4', 'dh', 'protocol'];
 const REQUIRED = ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/CHANGELOG.md'];
-const ALLOWED = /^package\/(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+)$/;
+const ALLOWED = /^package\/(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+|src\/.+)$/;
 
 let failures = 0;
 const fail = (message) => {
@@ -24,7 +28,7 @@ for (const name of libraries) {
   const dir = join(root, 'packages', name);
   const out = mkdtempSync(join(tmpdir(), `arctalk-pack-${name}-`));
   try {
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: dir, stdio: 'ignore' });
+    execFileSync(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', out], { cwd: dir, stdio: 'ignore' });
     const [tarball] = readdirSync(out);
     if (!tarball) throw new Error('pnpm pack wrote no tarball');
     const files = execFileSync('tar', ['-tzf', join(out, tarball)], { encoding: 'utf8' })

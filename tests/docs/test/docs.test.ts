@@ -115,6 +115,29 @@ describe('top-level docs', () => {
   });
 });
 
+describe('Quick start', () => {
+  const readme = read('README.md');
+  const block = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const commands = block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+
+  it('has two commands: the demo and the tests, each installing what it needs', () => {
+    expect(commands).toHaveLength(2);
+    expect(commands[0]).toMatch(/install --frozen-lockfile && .* demo$/);
+    expect(commands[1]).toMatch(/install --frozen-lockfile && .* test$/);
+  });
+
+  it('.ci/run runs both verbatim, before any command of its own', () => {
+    const lines = read('.ci/run')
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^\s*#/.test(line));
+    const first = lines.findIndex((line) => line === commands[0]);
+    expect(first, 'the demo command, verbatim').toBeGreaterThan(0);
+    expect(lines.indexOf(commands[1]!), 'the test command, verbatim').toBeGreaterThan(first);
+    // Before the demo only variables, helpers and the step banner: no pnpm, npm, node or build.
+    for (const line of lines.slice(0, first)) expect(line).not.toMatch(/\b(pnpm|npm|npx|node|tsup|apt-get)\b(?!@|_)/);
+  });
+});
+
 describe('README example', () => {
   it('runs and prints what its comments say', () => {
     const readme = read('README.md');
