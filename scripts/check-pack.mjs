@@ -28,7 +28,10 @@ for (const name of libraries) {
   const dir = join(root, 'packages', name);
   const out = mkdtempSync(join(tmpdir(), `arctalk-pack-${name}-`));
   try {
-    execFileSync(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', out], { cwd: dir, stdio: 'ignore' });
+    execFileSync(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', out], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
     const [tarball] = readdirSync(out);
     if (!tarball) throw new Error('pnpm pack wrote no tarball');
     const files = execFileSync('tar', ['-tzf', join(out, tarball)], { encoding: 'utf8' })

@@ -37,7 +37,13 @@ export class BrowserNotFoundError extends Error {
 }
 
 /** Executable names looked up on PATH, in order. */
-export const SYSTEM_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome', 'chrome'];
+export const SYSTEM_NAMES = [
+  'chromium',
+  'chromium-browser',
+  'google-chrome-stable',
+  'google-chrome',
+  'chrome',
+];
 const MAC_PATHS = [
   '/Applications/Chromium.app/Contents/MacOS/Chromium',
   '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
@@ -81,7 +87,10 @@ function packageVersion(name: string): string | undefined {
   }
   for (; dir !== dirname(dir); dir = dirname(dir)) {
     try {
-      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (json.name === name) return json.version;
     } catch {
       // no package.json here: go up
@@ -104,7 +113,9 @@ function packageVersion(name: string): string | undefined {
  */
 export function npmBrowser(cacheRoot: string = join(here, 'node_modules/.cache')): FoundBrowser {
   if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) {
-    throw new BrowserNotFoundError(`@sparticuz/chromium has no build for ${process.platform}-${process.arch}`);
+    throw new BrowserNotFoundError(
+      `@sparticuz/chromium has no build for ${process.platform}-${process.arch}`,
+    );
   }
   const version = packageVersion('@sparticuz/chromium');
   if (version === undefined) {
@@ -146,7 +157,9 @@ export function npmBrowser(cacheRoot: string = join(here, 'node_modules/.cache')
     rmSync(staging, { recursive: true, force: true });
   }
   if (!isExecutable(join(dir, 'chromium'))) {
-    throw new BrowserNotFoundError(`@sparticuz/chromium ${version}: no executable at ${join(dir, 'chromium')}`);
+    throw new BrowserNotFoundError(
+      `@sparticuz/chromium ${version}: no executable at ${join(dir, 'chromium')}`,
+    );
   }
   return result(dir);
 }

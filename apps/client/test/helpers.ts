@@ -75,7 +75,19 @@ export interface ServerHandle {
 export async function startServer(args: string[] = []): Promise<ServerHandle> {
   const child = spawn(
     process.execPath,
-    ['--conditions=@arctalk/source', '--import', 'tsx', SERVER_CLI, '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...args],
+    [
+      '--conditions=@arctalk/source',
+      '--import',
+      'tsx',
+      SERVER_CLI,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+      ...args,
+    ],
     { cwd: SERVER_DIR, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
@@ -135,11 +147,15 @@ export interface ClientOptions {
  * @param options - input and environment
  */
 export function startClient(args: string[], options: ClientOptions = {}): ClientHandle {
-  const child = spawn(process.execPath, ['--conditions=@arctalk/source', '--import', 'tsx', CLIENT_CLI, ...args], {
-    cwd: CLIENT_DIR,
-    env: childEnv(options.env),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@arctalk/source', '--import', 'tsx', CLIENT_CLI, ...args],
+    {
+      cwd: CLIENT_DIR,
+      env: childEnv(options.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   const out: Buffer[] = [];
   let err = '';
@@ -323,7 +339,9 @@ export function startTtyClient(
     `stty cols ${columns} rows ${rows};`,
     watcher,
     'exec',
-    ...[process.execPath, '--conditions=@arctalk/source', '--import', 'tsx', CLIENT_CLI, ...args].map(shellQuote),
+    ...[process.execPath, '--conditions=@arctalk/source', '--import', 'tsx', CLIENT_CLI, ...args].map(
+      shellQuote,
+    ),
   ].join(' ');
   const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], {
     cwd: CLIENT_DIR,

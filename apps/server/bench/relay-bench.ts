@@ -51,7 +51,15 @@ async function startRelay(kind: Kind): Promise<RelayProcess> {
   const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(
     process.execPath,
-    [...extra, '--expose-gc', '--conditions=@arctalk/source', '--import', 'tsx', 'bench/relay-child.ts', kind],
+    [
+      ...extra,
+      '--expose-gc',
+      '--conditions=@arctalk/source',
+      '--import',
+      'tsx',
+      'bench/relay-child.ts',
+      kind,
+    ],
     {
       cwd: SERVER_DIR,
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

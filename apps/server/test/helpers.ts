@@ -122,11 +122,15 @@ export interface ServerProcess {
  * @param env - extra environment variables
  */
 export function spawnServer(args: string[], env: Record<string, string> = {}): ServerProcess {
-  const child = spawn(process.execPath, ['--conditions=@arctalk/source', '--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: SERVER_DIR,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@arctalk/source', '--import', 'tsx', 'src/cli.ts', ...args],
+    {
+      cwd: SERVER_DIR,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];

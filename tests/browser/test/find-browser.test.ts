@@ -66,7 +66,9 @@ describe('findBrowser', () => {
   });
 
   it('refuses an unknown source name', () => {
-    expect(() => findBrowser({ ARCTALK_BROWSER_SOURCES: 'system,download' })).toThrow(/ARCTALK_BROWSER_SOURCES/);
+    expect(() => findBrowser({ ARCTALK_BROWSER_SOURCES: 'system,download' })).toThrow(
+      /ARCTALK_BROWSER_SOURCES/,
+    );
   });
 
   it('with no system browser, unpacks the Chromium of @sparticuz/chromium, and it runs', () => {

@@ -130,11 +130,12 @@ describe('Quick start', () => {
     const lines = read('.ci/run')
       .split('\n')
       .filter((line) => line.trim() !== '' && !/^\s*#/.test(line));
-    const first = lines.findIndex((line) => line === commands[0]);
+    const first = lines.indexOf(commands[0]!);
     expect(first, 'the demo command, verbatim').toBeGreaterThan(0);
     expect(lines.indexOf(commands[1]!), 'the test command, verbatim').toBeGreaterThan(first);
     // Before the demo only variables, helpers and the step banner: no pnpm, npm, node or build.
-    for (const line of lines.slice(0, first)) expect(line).not.toMatch(/\b(pnpm|npm|npx|node|tsup|apt-get)\b(?!@|_)/);
+    for (const line of lines.slice(0, first))
+      expect(line).not.toMatch(/\b(pnpm|npm|npx|node|tsup|apt-get)\b(?!@|_)/);
   });
 });
 
