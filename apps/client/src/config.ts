@@ -13,6 +13,11 @@
  *
  * The passphrase is never accepted as a command-line argument: other users can
  * read a process's arguments (`ps`, /proc/PID/cmdline).
+ *
+ * Room, name and passphrase identify or authenticate, so each is decoded as strict
+ * UTF-8 from whichever source gave it (invalid bytes: a UsageError naming that
+ * source) and put in Unicode Normalization Form C (PROTOCOL.md §1): `café` typed
+ * precomposed on one machine and decomposed on another is one room and one passphrase.
  */
 import {
   DEFAULT_MIN_GROUP_BITS,
@@ -149,7 +154,48 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function checkLabel(kind: 'name' | 'room', value: string, max: number): string {
+/**
+ * Text that identifies or authenticates, as the protocol wants it (PROTOCOL.md §1):
+ * valid UTF-8, in Unicode Normalization Form C. Node decodes arguments and the
+ * environment leniently, turning each invalid byte into U+FFFD, so a U+FFFD here
+ * means the bytes were not UTF-8 (or the user typed the replacement character,
+ * which no one does on purpose).
+ *
+ * @param source - where the text came from, for the message (`--room`, `ARCTALK_NAME`...)
+ * @param value - the text as Node decoded it
+ * @returns its NFC form
+ * @throws UsageError naming the source when the bytes were not valid UTF-8
+ * @example
+ * identifyingText('--room', 'cafe\u0301'); // 'café' (U+00E9)
+ */
+export function identifyingText(source: string, value: string): string {
+  if (value.includes('\ufffd') || /[\ud800-\udfff]/u.test(value)) {
+    throw new UsageError(`${source} is not valid UTF-8 (check the terminal's or the file's encoding)`);
+  }
+  return value.normalize('NFC');
+}
+
+/**
+ * Decodes bytes read from a file as strict UTF-8 (a leading BOM is dropped) and
+ * puts them in NFC.
+ *
+ * @param source - where the bytes came from, for the message
+ * @param bytes - the file's bytes
+ * @returns the NFC text
+ * @throws UsageError naming the source on invalid UTF-8 (a lone 0xFF, a cut sequence, an overlong form...)
+ */
+export function decodeIdentifyingBytes(source: string, bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`${source} is not valid UTF-8 (save it as UTF-8 text)`);
+  }
+  return text.normalize('NFC');
+}
+
+function checkLabel(kind: 'name' | 'room', source: string, raw: string, max: number): string {
+  const value = identifyingText(source, raw);
   if (value.length === 0) throw new UsageError(`${kind} must not be empty`);
   if (utf8Length(value) > max) throw new UsageError(`${kind} must be at most ${max} bytes of UTF-8`);
   try {
@@ -195,14 +241,33 @@ export function resolveConfig(
   deps: ConfigDeps,
 ): ClientConfig {
   const { host, port } = parseAddress(server ?? env.ARCTALK_SERVER ?? '', DEFAULT_PORT);
-  const room = checkLabel('room', options.room ?? env.ARCTALK_ROOM ?? DEFAULT_ROOM_NAME, MAX_ROOM_BYTES);
+  const room = checkLabel(
+    'room',
+    options.room !== undefined
+      ? '--room'
+      : env.ARCTALK_ROOM !== undefined
+        ? 'ARCTALK_ROOM'
+        : 'the default room',
+    options.room ?? env.ARCTALK_ROOM ?? DEFAULT_ROOM_NAME,
+    MAX_ROOM_BYTES,
+  );
 
   let name = options.name ?? env.ARCTALK_NAME;
+  const nameSource =
+    options.name !== undefined
+      ? '--name'
+      : env.ARCTALK_NAME !== undefined
+        ? 'ARCTALK_NAME'
+        : 'the login name';
   if (name === undefined) {
-    name = (deps.username() ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '') || 'anonymous';
+    // The login name is only a default: what cannot be sent is left out rather than refused.
+    name =
+      (deps.username() ?? '')
+        .normalize('NFC')
+        .replace(/[\u0000-\u001f\u007f-\u009f\ufffd]|[\ud800-\udfff]/gu, '') || 'anonymous';
     while (utf8Length(name) > MAX_NAME_BYTES) name = [...name].slice(0, -1).join('');
   }
-  name = checkLabel('name', name, MAX_NAME_BYTES);
+  name = checkLabel('name', nameSource, name, MAX_NAME_BYTES);
 
   const minGroupBits =
     options.minGroupBits === undefined
@@ -229,14 +294,15 @@ export function resolveConfig(
       const reason = (error as { code?: string }).code ?? (error as Error).message;
       throw new UsageError(`cannot read --passphrase-file "${path}": ${reason}`);
     }
-    passphrase = stripNewline(bytes);
-    if (passphrase.length === 0) throw new UsageError(`--passphrase-file "${path}" is empty`);
+    const text = decodeIdentifyingBytes(`--passphrase-file "${path}"`, stripNewline(bytes));
+    if (text.length === 0) throw new UsageError(`--passphrase-file "${path}" is empty`);
+    passphrase = new TextEncoder().encode(text);
     const mode = deps.fileMode?.(path);
     if (mode !== undefined && (mode & 0o077) !== 0) {
       deps.warn?.(`warning: passphrase file "${path}" is readable by other users (chmod 600 it)`);
     }
   } else if (env.ARCTALK_PASSPHRASE) {
-    passphrase = new TextEncoder().encode(env.ARCTALK_PASSPHRASE);
+    passphrase = new TextEncoder().encode(identifyingText('ARCTALK_PASSPHRASE', env.ARCTALK_PASSPHRASE));
   }
 
   const connectTimeoutMs =

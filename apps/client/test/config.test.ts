@@ -144,3 +144,76 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig(undefined, { keepalive: '-1' }, {}, deps)).toThrow(/--keepalive/);
   });
 });
+
+describe('identifying text: strict UTF-8 and NFC from every source (PROTOCOL.md §1)', () => {
+  const nfd = (value: string) => value.normalize('NFD');
+  const hexOf = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
+  const bytesFiles: Record<string, Uint8Array> = {
+    'nfc.txt': Uint8Array.of(0x63, 0x61, 0x66, 0xc3, 0xa9, 0x0a), // café, precomposed
+    'nfd.txt': Uint8Array.of(0x63, 0x61, 0x66, 0x65, 0xcc, 0x81, 0x0a), // café, decomposed
+    'bom.txt': Uint8Array.of(0xef, 0xbb, 0xbf, 0x63, 0x61, 0x66, 0xc3, 0xa9),
+    'ff.txt': Uint8Array.of(0x63, 0x61, 0x66, 0xff),
+    'cut.txt': Uint8Array.of(0x63, 0x61, 0x66, 0xc3),
+    'overlong.txt': Uint8Array.of(0xc0, 0xaf),
+    'surrogate.txt': Uint8Array.of(0xed, 0xa0, 0x80),
+    'latin1.txt': Uint8Array.of(0x63, 0x61, 0x66, 0xe9),
+  };
+  const fileDeps: ConfigDeps = { ...deps, readFile: (path) => bytesFiles[path] ?? deps.readFile(path) };
+
+  it('a passphrase file in NFC or NFD (or with a BOM) gives the same NFC bytes', () => {
+    for (const file of ['nfc.txt', 'nfd.txt', 'bom.txt']) {
+      expect(hexOf(resolveConfig(undefined, { passphraseFile: file }, {}, fileDeps).passphrase), file).toBe(
+        '636166c3a9',
+      );
+    }
+  });
+
+  it('ARCTALK_PASSPHRASE in NFD gives the same bytes as in NFC, and as the file', () => {
+    for (const word of ['café', 'Tiếng Việt', '한국어', 'Åström']) {
+      const fromNfd = resolveConfig(undefined, {}, { ARCTALK_PASSPHRASE: nfd(word) }, deps).passphrase;
+      const fromNfc = resolveConfig(undefined, {}, { ARCTALK_PASSPHRASE: word }, deps).passphrase;
+      expect(hexOf(fromNfd), word).toBe(hexOf(fromNfc));
+      expect(hexOf(fromNfc), word).toBe(Buffer.from(word.normalize('NFC')).toString('hex'));
+    }
+  });
+
+  it('a passphrase file that is not UTF-8 is a usage error naming the file', () => {
+    for (const file of ['ff.txt', 'cut.txt', 'overlong.txt', 'surrogate.txt', 'latin1.txt']) {
+      expect(() => resolveConfig(undefined, { passphraseFile: file }, {}, fileDeps), file).toThrow(
+        new UsageError(`--passphrase-file "${file}" is not valid UTF-8 (save it as UTF-8 text)`),
+      );
+    }
+  });
+
+  it('room and name in NFD, from the command line or the environment, are sent in NFC', () => {
+    for (const word of ['café', 'Tiếng Việt', '한국어', 'Ἀθῆναι']) {
+      const want = word.normalize('NFC');
+      expect(resolveConfig(undefined, { room: nfd(word) }, {}, deps).room).toBe(want);
+      expect(resolveConfig(undefined, {}, { ARCTALK_ROOM: nfd(word) }, deps).room).toBe(want);
+      expect(resolveConfig(undefined, { name: nfd(word) }, {}, deps).name).toBe(want);
+      expect(resolveConfig(undefined, {}, { ARCTALK_NAME: nfd(word) }, deps).name).toBe(want);
+    }
+    // 16 × é: 48 bytes decomposed, 32 composed: within the 32-byte limit once in NFC.
+    expect(resolveConfig(undefined, { name: nfd('é'.repeat(16)) }, {}, deps).name).toBe('é'.repeat(16));
+    // The login name default too.
+    expect(resolveConfig(undefined, {}, {}, { ...deps, username: () => nfd('josé') }).name).toBe('josé');
+    expect(resolveConfig(undefined, {}, {}, { ...deps, username: () => 'jos\ufffd' }).name).toBe('jos');
+  });
+
+  it('invalid bytes in an argument or variable (decoded by Node as U+FFFD) are a usage error naming it', () => {
+    const bad = 'caf\ufffd';
+    const cases: [Parameters<typeof resolveConfig>[1], Record<string, string>, string][] = [
+      [{ room: bad }, {}, '--room'],
+      [{}, { ARCTALK_ROOM: bad }, 'ARCTALK_ROOM'],
+      [{ name: bad }, {}, '--name'],
+      [{}, { ARCTALK_NAME: bad }, 'ARCTALK_NAME'],
+      [{}, { ARCTALK_PASSPHRASE: bad }, 'ARCTALK_PASSPHRASE'],
+      [{ room: 'lone \ud800 surrogate' }, {}, '--room'],
+    ];
+    for (const [options, env, source] of cases) {
+      expect(() => resolveConfig(undefined, options, env, deps), source).toThrow(
+        new UsageError(`${source} is not valid UTF-8 (check the terminal's or the file's encoding)`),
+      );
+    }
+  });
+});

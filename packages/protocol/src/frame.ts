@@ -368,22 +368,27 @@ function checkText(
       ? new LocalProtocolError('INVALID_ARGUMENT', message)
       : new RemoteProtocolError('MALFORMED_FRAME', message);
   if (typeof text !== 'string') throw fail(`"${what}" expected string, got ${_describe(text)}`);
-  const bytes = utf8Encoder.encode(text);
+  // One spelling on the wire (PROTOCOL.md §1): a caller's text is put in NFC; a
+  // peer's or client's text must arrive in NFC, or two spellings of one room would
+  // never meet and two spellings of one name would hash differently.
+  const nfc = text.normalize('NFC');
+  if (fault === 'remote' && nfc !== text) throw fail(`"${what}" is not in Unicode Normalization Form C`);
+  const bytes = utf8Encoder.encode(nfc);
   if (bytes.length < min || bytes.length > max) {
     throw fail(`"${what}" expected ${min}..${max} bytes of UTF-8, got ${bytes.length}`);
   }
-  if (FORBIDDEN.test(text)) {
+  if (FORBIDDEN.test(nfc)) {
     throw fail(`"${what}" contains a control, bidirectional-formatting or lone surrogate character`);
   }
   return bytes;
 }
 
 /**
- * Checks a display name: 1..32 bytes of UTF-8, no control, line-separator or
- * bidirectional-formatting character.
+ * Checks a display name: 1..32 bytes of UTF-8 once NFC-normalised, no control,
+ * line-separator or bidirectional-formatting character.
  *
- * @param name - the display name
- * @returns its UTF-8 bytes
+ * @param name - the display name (any normalisation form: it is put in NFC)
+ * @returns the UTF-8 bytes of its NFC form, as sent on the wire
  * @throws LocalProtocolError INVALID_ARGUMENT when it breaks a rule
  * @example
  * ```ts
@@ -395,11 +400,11 @@ export function validateName(name: string): Uint8Array {
 }
 
 /**
- * Checks a room name: 0..64 bytes of UTF-8 (empty = the relay's default room),
- * same character rules as {@link validateName}.
+ * Checks a room name: 0..64 bytes of UTF-8 once NFC-normalised (empty = the relay's
+ * default room), same character rules as {@link validateName}.
  *
- * @param room - the room name
- * @returns its UTF-8 bytes
+ * @param room - the room name (any normalisation form: it is put in NFC)
+ * @returns the UTF-8 bytes of its NFC form, as sent on the wire
  * @throws LocalProtocolError INVALID_ARGUMENT when it breaks a rule
  * @example
  * ```ts

@@ -91,9 +91,9 @@ export function defaultGroupFor(minGroupBits: number): GroupName {
 
 /** Options of {@link ClientSession}. Only `name` is required. */
 export interface SessionOptions {
-  /** the room to join; default {@link DEFAULT_ROOM}; an empty string means the default */
+  /** the room to join, put in NFC; default {@link DEFAULT_ROOM}; an empty string means the default */
   room?: string;
-  /** display name, 1..32 bytes of UTF-8, no control characters */
+  /** display name, 1..32 bytes of UTF-8 once put in NFC, no control characters */
   name: string;
   /**
    * the group this side proposes when it is the initiator; default 'ffdhe2048', or
@@ -102,7 +102,11 @@ export interface SessionOptions {
   group?: DHGroup | string;
   /** refuse a group smaller than this from the peer; default 2048 */
   minGroupBits?: number;
-  /** optional pre-shared passphrase mixed into the key schedule */
+  /**
+   * optional pre-shared passphrase mixed into the key schedule: a string is put in
+   * NFC, then UTF-8 encoded; bytes are used as given (an application that reads text
+   * from a file or the environment should decode it strictly and pass the string)
+   */
   passphrase?: Uint8Array | string;
   /** randomness source; default `crypto.getRandomValues` (inject for reproducible sessions) */
   randomBytes?: (length: number) => Uint8Array;
@@ -359,10 +363,11 @@ export class ClientSession {
       );
     }
     validateName(options.name);
-    this.#name = options.name;
+    // NFC (PROTOCOL.md §1): the spelling sent in HELLO and hashed into the transcript.
+    this.#name = options.name.normalize('NFC');
     const room = options.room ?? DEFAULT_ROOM;
     validateRoom(room);
-    this.#room = room === '' ? DEFAULT_ROOM : room;
+    this.#room = room === '' ? DEFAULT_ROOM : room.normalize('NFC');
     const minGroupBits = options.minGroupBits ?? DEFAULT_MIN_GROUP_BITS;
     if (!Number.isInteger(minGroupBits) || minGroupBits < 1) {
       throw new LocalProtocolError(
