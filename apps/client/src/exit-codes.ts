@@ -2,7 +2,7 @@
  * The exit-code table. Each non-zero exit prints one line on stderr, starting
  * with `arctalk: `; scripts can tell the cases apart by the code alone.
  */
-import { isTamperingError, type ProtocolErrorCode, TAMPERING_CODES } from '@arctalk/protocol';
+import { errorKind } from '@arctalk/protocol';
 import { sanitizeLine } from './sanitize.js';
 
 /** Process exit codes of `arctalk`. */
@@ -46,13 +46,6 @@ export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
   [ExitCode.BUDGET_EXHAUSTED, 'session byte budget exhausted: start a new session'],
 ];
 
-const INCOMPATIBLE_CODES: ReadonlySet<string> = new Set([
-  'UNSUPPORTED_VERSION',
-  'UNSUPPORTED_SUITE',
-  'GROUP_TOO_SMALL',
-  'UNKNOWN_GROUP',
-]);
-
 /** The error shape the classifier reads (a ProtocolError from @arctalk/protocol). */
 export interface ClassifiableError {
   readonly code?: string;
@@ -61,40 +54,45 @@ export interface ClassifiableError {
 }
 
 /**
- * Maps a fatal session error to an exit code and a one-line message.
+ * Maps a fatal session error to an exit code and a one-line message, by the kind
+ * the protocol gives its code (`errorKind`, from `ERROR_KINDS`): the exit code of
+ * a code is data, not a list kept here.
  *
  * @param error - the error from the session's `{ type: 'error' }` event
- * @param isTampering - the tampering predicate (default: the protocol's `isTamperingError`)
  * @returns the exit code and the message (without the `arctalk: ` prefix)
  * @example
  * classifyError({ code: 'AUTH_FAILED', message: 'authentication failed' }).code; // 5
  */
-export function classifyError(
-  error: ClassifiableError,
-  isTampering: (error: unknown) => boolean = isTamperingError,
-): { code: ExitCodeValue; message: string } {
+export function classifyError(error: ClassifiableError): { code: ExitCodeValue; message: string } {
   const code = error.code ?? '';
   // The message may quote the relay's ERROR text: untrusted, so sanitised for the terminal.
   const detail = sanitizeLine(error.message, 200);
-  if (code === 'RELAY_ERROR') {
-    return { code: ExitCode.REFUSED, message: `refused by the server: ${detail}` };
+  switch (errorKind(code)) {
+    case 'relay':
+      return { code: ExitCode.REFUSED, message: `refused by the server: ${detail}` };
+    case 'transport':
+      return { code: ExitCode.CONNECTION_LOST, message: `connection lost: ${detail}` };
+    case 'budget':
+      return {
+        code: ExitCode.BUDGET_EXHAUSTED,
+        message: 'session byte budget exhausted; start a new session',
+      };
+    case 'incompatible':
+      return { code: ExitCode.INCOMPATIBLE, message: `incompatible peer: ${detail}` };
+    case 'tampering':
+      // A wrong passphrase, or someone on the path altering, dropping, reordering,
+      // replaying or injecting traffic.
+      return {
+        code: ExitCode.AUTH_FAILED,
+        message: `authentication failed / tampering detected (${code}): wrong passphrase, or someone is altering the traffic`,
+      };
+    case 'internal':
+      // A bug in arctalk itself: never reported as tampering.
+      return {
+        code: ExitCode.INTERNAL,
+        message: `internal error (a bug in arctalk, please report it): ${detail}`,
+      };
+    default:
+      return { code: ExitCode.INTERNAL, message: `protocol error (${code || 'unknown'}): ${detail}` };
   }
-  if (code === 'CONNECTION_LOST') {
-    return { code: ExitCode.CONNECTION_LOST, message: `connection lost: ${detail}` };
-  }
-  if (code === 'BUDGET_EXHAUSTED') {
-    return { code: ExitCode.BUDGET_EXHAUSTED, message: 'session byte budget exhausted; start a new session' };
-  }
-  if (INCOMPATIBLE_CODES.has(code)) {
-    return { code: ExitCode.INCOMPATIBLE, message: `incompatible peer: ${detail}` };
-  }
-  // The protocol's TAMPERING_CODES: a wrong passphrase, or someone on the path
-  // altering, dropping, reordering, replaying or injecting traffic.
-  if (TAMPERING_CODES.has(code as ProtocolErrorCode) || isTampering(error)) {
-    return {
-      code: ExitCode.AUTH_FAILED,
-      message: `authentication failed / tampering detected (${code}): wrong passphrase, or someone is altering the traffic`,
-    };
-  }
-  return { code: ExitCode.INTERNAL, message: `protocol error (${code || 'unknown'}): ${detail}` };
 }

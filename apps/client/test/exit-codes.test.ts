@@ -31,12 +31,30 @@ describe('exit codes', () => {
     expect(classifyError({ code: 'UNSUPPORTED_VERSION', message: 'x' }).code).toBe(ExitCode.INCOMPATIBLE);
     expect(classifyError({ code: 'BUDGET_EXHAUSTED', message: 'x' }).code).toBe(ExitCode.BUDGET_EXHAUSTED);
     expect(classifyError({ code: 'CONNECTION_LOST', message: 'x' }).code).toBe(ExitCode.CONNECTION_LOST);
-    expect(classifyError({ code: 'SESSION_FAILED', message: 'x' }).code).toBe(ExitCode.INTERNAL);
+    expect(classifyError({ code: 'INTERNAL', message: 'x' }).code).toBe(ExitCode.INTERNAL);
+    expect(classifyError({ code: 'INTERNAL', message: 'x' }).message).toMatch(
+      /^internal error \(a bug in arctalk/,
+    );
+    expect(classifyError({ code: 'NOT_A_CODE', message: 'x' }).code).toBe(ExitCode.INTERNAL);
     expect(classifyError({ message: 'no code' }).code).toBe(ExitCode.INTERNAL);
   });
 
-  it('uses the protocol predicate for codes it does not know', () => {
-    expect(classifyError({ code: 'NEW_TAMPER', message: 'x' }, () => true).code).toBe(ExitCode.AUTH_FAILED);
+  it("follows the protocol's ERROR_KINDS for every code (no list of its own)", async () => {
+    const { ERROR_KINDS } = await import('@arctalk/protocol');
+    const byKind = {
+      tampering: ExitCode.AUTH_FAILED,
+      incompatible: ExitCode.INCOMPATIBLE,
+      budget: ExitCode.BUDGET_EXHAUSTED,
+      relay: ExitCode.REFUSED,
+      transport: ExitCode.CONNECTION_LOST,
+      internal: ExitCode.INTERNAL,
+      misuse: ExitCode.INTERNAL,
+    } as const;
+    for (const [code, kind] of Object.entries(ERROR_KINDS)) {
+      expect(classifyError({ code, message: 'x' }).code, code).toBe(byKind[kind]);
+    }
+    // INTERNAL (our bug) and tampering never share an exit code or a message
+    expect(classifyError({ code: 'INTERNAL', message: 'x' }).message).not.toMatch(/tampering/);
   });
 
   it('sanitises the relay-controlled message', () => {

@@ -3,7 +3,9 @@
  * about frames, rooms and pairing; this module owns what it cannot: sockets (one
  * connection id per socket), timers (handshake, idle, close linger), connection caps,
  * backpressure, logs and graceful shutdown. It executes the relay's actions in order:
- * `send` writes bytes to a socket, `close` ends one, `log` becomes a log event.
+ * `send` writes bytes to a socket, `close` ends one, `stop-timer` clears a
+ * connection's handshake timer (the relay accepted its HELLO: the handshake timeout
+ * is the time from accept to an accepted HELLO), `log` becomes a log event.
  *
  * Backpressure: when a write to a connection returns `false` (its socket buffer is
  * over the high-water mark), the connection whose bytes caused that write is paused
@@ -56,8 +58,6 @@ interface Connection {
   inRelay: boolean;
   /** The relay (or the server) asked to close it: input is discarded from then on. */
   closing: boolean;
-  /** A valid HELLO was accepted: the handshake timer no longer applies. */
-  greeted: boolean;
   handshakeTimer: NodeJS.Timeout | undefined;
   lingerTimer: NodeJS.Timeout | undefined;
   /** How many full targets this connection is paused for. */
@@ -209,7 +209,6 @@ class RelayServer implements ArctalkServer {
       remote,
       inRelay: true,
       closing: false,
-      greeted: false,
       handshakeTimer: undefined,
       lingerTimer: undefined,
       blockers: 0,
@@ -275,7 +274,7 @@ class RelayServer implements ArctalkServer {
 
   #timeout(connection: Connection, kind: 'handshake' | 'idle'): void {
     if (connection.closing || !connection.inRelay) return;
-    if (kind === 'handshake' && connection.greeted) return;
+    if (kind === 'handshake' && connection.handshakeTimer === undefined) return; // stopped meanwhile
     this.#log.info({ event: 'timeout', conn: connection.id, kind }, `${kind} timeout`);
     this.#execute(
       this.#call(connection, () => this.#relay.timeout(connection.id, kind)),
@@ -341,6 +340,14 @@ class RelayServer implements ArctalkServer {
         this.#close(target);
         return;
       }
+      case 'stop-timer': {
+        const target = this.#connections.get(action.connId);
+        if (target) {
+          clearTimeout(target.handshakeTimer);
+          target.handshakeTimer = undefined;
+        }
+        return;
+      }
       case 'log':
         this.#relayLog(action);
         return;
@@ -351,16 +358,9 @@ class RelayServer implements ArctalkServer {
     const { event, connId: conn, peerId: peer, code, message } = action;
     const room = this.#debug ? action.room : undefined;
     switch (event) {
-      case 'hello': {
-        const connection = this.#connections.get(conn);
-        if (connection) {
-          connection.greeted = true;
-          clearTimeout(connection.handshakeTimer);
-          connection.handshakeTimer = undefined;
-        }
+      case 'hello':
         this.#log.debug({ event: 'hello', conn, room }, 'hello');
         return;
-      }
       case 'paired':
         this.#log.info({ event: 'pair', conn, peer, room }, 'pair');
         return;

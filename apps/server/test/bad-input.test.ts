@@ -111,6 +111,12 @@ const cases: Case[] = [
     act: (c) => c.write(frame(FrameType.HELLO, [1, 5, 0x61])),
   },
   {
+    // §3.1: no empty "default" room, which each client would hash differently
+    name: 'a HELLO with an empty room',
+    code: ErrorCode.BAD_HELLO,
+    act: (c) => c.write(frame(FrameType.HELLO, [1, 0, 1, 0x61])),
+  },
+  {
     name: 'a HELLO with a control character in the room',
     code: ErrorCode.BAD_HELLO,
     act: (c) => c.write(frame(FrameType.HELLO, [1, 1, 0x07, 1, 0x61])),

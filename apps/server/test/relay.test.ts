@@ -38,19 +38,26 @@ describe('pairing and forwarding', () => {
       alice.sendText(`hello bob ${i}`);
       bob.sendText(`hello alice ${i} ${'x'.repeat(i * 500)}`);
     }
+    // DATA is a byte stream (§6): a long text may arrive over several DATA frames
+    const readText = async (c: typeof alice, length: number) => {
+      let got = '';
+      while (got.length < length) got += text((await c.waitFor('text')).data);
+      return got;
+    };
     for (let i = 0; i < 20; i++) {
-      expect(text((await bob.waitFor('text')).data)).toBe(`hello bob ${i}`);
-      expect(text((await alice.waitFor('text')).data)).toBe(`hello alice ${i} ${'x'.repeat(i * 500)}`);
+      expect(await readText(bob, `hello bob ${i}`.length)).toBe(`hello bob ${i}`);
+      const long = `hello alice ${i} ${'x'.repeat(i * 500)}`;
+      expect(await readText(alice, long.length)).toBe(long);
     }
     expect(alice.session.received).toBe(bob.session.sent);
     expect(bob.session.received).toBe(alice.session.sent);
   });
 
-  it('puts clients that name no room in the default room', async () => {
+  it("clients that name no room meet in the client's default room, 'lobby'", async () => {
     const server = await startTestServer();
     const alice = await sessionClient(server.port, { name: 'alice' });
     await alice.waitFor('waiting');
-    const bob = await sessionClient(server.port, { room: '', name: 'bob' });
+    const bob = await sessionClient(server.port, { room: 'lobby', name: 'bob' });
     await Promise.all([alice.waitFor('secured'), bob.waitFor('secured')]);
     bob.sendText('found you');
     expect(text((await alice.waitFor('text')).data)).toBe('found you');

@@ -1,11 +1,11 @@
 /**
- * Internal helpers shared by the protocol's modules: argument checks, big-endian
- * integers. Not part of the public API (index.ts does not re-export them).
+ * Internal helpers shared by the protocol's modules: argument checks and
+ * big-endian integers. Not part of the public API (index.ts does not re-export
+ * them). Imports nothing but the error classes, so every module may use it.
  *
  * @module
  */
 import { LocalProtocolError } from './errors';
-import { DEFAULT_MAX_FRAME_LENGTH, lengths } from './frame';
 
 /** @internal Builds the `"name" expected X, got Y` description of a bad argument. */
 export function _describe(value: unknown): string {
@@ -25,13 +25,15 @@ export function _abytes(name: string, value: unknown): asserts value is Uint8Arr
   }
 }
 
-/** @internal Writes `u32 length | u8 type` at `offset`. */
-export function _writeHeader(out: Uint8Array, offset: number, length: number, type: number): void {
-  out[offset] = length >>> 24;
-  out[offset + 1] = (length >>> 16) & 0xff;
-  out[offset + 2] = (length >>> 8) & 0xff;
-  out[offset + 3] = length & 0xff;
-  out[offset + 4] = type;
+/** @internal Reads a big-endian u16 at `offset`. */
+export function _readU16(b: Uint8Array, offset: number): number {
+  return (b[offset]! << 8) | b[offset + 1]!;
+}
+
+/** @internal Writes a big-endian u16 at `offset`. */
+export function _putU16(b: Uint8Array, offset: number, v: number): void {
+  b[offset] = v >>> 8;
+  b[offset + 1] = v & 0xff;
 }
 
 /** @internal Reads a big-endian u32 at `offset`. */
@@ -39,30 +41,18 @@ export function _readU32(b: Uint8Array, offset: number): number {
   return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
 }
 
-/** @internal Validates a max frame length option. */
-export function _checkMaxFrameLength(value: unknown, min: number = lengths.minMaxFrameLength): number {
-  if (value === undefined) return DEFAULT_MAX_FRAME_LENGTH;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"maxFrameLength" expected integer ${min}..2^32-1, got ${String(value)}`,
-    );
-  }
-  return value;
+/** @internal Writes a big-endian u32 at `offset`. */
+export function _putU32(b: Uint8Array, offset: number, v: number): void {
+  b[offset] = v >>> 24;
+  b[offset + 1] = (v >>> 16) & 0xff;
+  b[offset + 2] = (v >>> 8) & 0xff;
+  b[offset + 3] = v & 0xff;
 }
 
 /** @internal Writes a u64 big-endian (value < 2^53). */
 export function _putU64(b: Uint8Array, o: number, v: number): void {
-  const hi = Math.floor(v / 0x100000000);
-  const lo = v >>> 0;
-  b[o] = hi >>> 24;
-  b[o + 1] = (hi >>> 16) & 0xff;
-  b[o + 2] = (hi >>> 8) & 0xff;
-  b[o + 3] = hi & 0xff;
-  b[o + 4] = lo >>> 24;
-  b[o + 5] = (lo >>> 16) & 0xff;
-  b[o + 6] = (lo >>> 8) & 0xff;
-  b[o + 7] = lo & 0xff;
+  _putU32(b, o, Math.floor(v / 0x100000000));
+  _putU32(b, o + 4, v >>> 0);
 }
 
 /**
@@ -70,8 +60,15 @@ export function _putU64(b: Uint8Array, o: number, v: number): void {
  * offset that large can ever be valid, so the caller reports BAD_OFFSET).
  */
 export function _getU64(b: Uint8Array, o: number): number {
-  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  const hi = _readU32(b, o);
+  const lo = _readU32(b, o + 4);
   if (hi >= 0x200000) return -1;
   return hi * 0x100000000 + lo;
+}
+
+/** @internal `crypto.getRandomValues`, the default randomness of every session. */
+export function _defaultRandomBytes(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  globalThis.crypto.getRandomValues(out);
+  return out;
 }

@@ -1,37 +1,37 @@
 /**
- * The arctalk wire format: framing (`u32 length | u8 type | body`), the frame
- * types, the relay's numeric ERROR codes, and the encoders/decoders of the relay
- * envelope (HELLO, WAITING, PAIRED, PEER_LEFT, ERROR, PING, PONG). The byte-exact
- * specification is PROTOCOL.md; UTF-8 is RFC 3629, big-endian integers as in
- * RFC 1700 network byte order.
+ * PROTOCOL.md §2, framing: every message on every hop is `u32 length | u8 type |
+ * body`, `length` counting the type byte and the body (big-endian, RFC 1700
+ * network byte order). The frame types, the sizes of the wire format, the one
+ * header reader that {@link FrameDecoder} and the relay both use, and the frame
+ * encoder.
  * @module
  */
-
-import { _abytes, _checkMaxFrameLength, _describe, _readU32, _writeHeader } from './_util';
+import { _abytes, _describe, _putU32, _readU32 } from './_util';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 
-/** The protocol version carried in HELLO. */
-export const PROTOCOL_VERSION = 1;
 /** Default cap on a frame's `length` field (type byte + body), in bytes. */
 export const DEFAULT_MAX_FRAME_LENGTH = 65536;
-/** The room a HELLO with an empty room name joins. */
-export const DEFAULT_ROOM = 'lobby';
 
 /** Fixed sizes of the wire format, in bytes. */
 export const lengths = Object.freeze({
   /** `u32 length | u8 type` */
   header: 5,
-  /** the smallest allowed `max frame length` (an ffdhe8192 KEX frame needs 1061) */
+  /**
+   * the smallest allowed `max frame length`: every receiver accepts frames this
+   * long, so a sender that knows nothing of the path may send them (§2)
+   */
   minMaxFrameLength: 2048,
   /** display name in HELLO / PAIRED: 1..32 bytes of UTF-8 */
   maxName: 32,
-  /** room name in HELLO: 0..64 bytes of UTF-8 (0 = the default room) */
+  /** room name in HELLO: 1..64 bytes of UTF-8 */
   maxRoom: 64,
   /** PING/PONG opaque body: 0..32 bytes */
   maxPing: 32,
   /** ERROR message: 0..1024 bytes of UTF-8 */
   maxErrorMessage: 1024,
 });
+
+const HEADER = lengths.header;
 
 /** Frame type codes. 0x01–0x0f: relay envelope; 0x10–0x1f: client-to-client, forwarded verbatim. */
 export const FrameType = Object.freeze({
@@ -99,47 +99,28 @@ export function isKnownFrameType(type: number): boolean {
   return TYPE_NAMES.has(type);
 }
 
-/** Stable numeric codes of the relay's ERROR frame (u16 on the wire). */
-export const ErrorCode = Object.freeze({
-  MALFORMED_FRAME: 1,
-  FRAME_TOO_LARGE: 2,
-  UNKNOWN_FRAME_TYPE: 3,
-  UNSUPPORTED_VERSION: 4,
-  UNEXPECTED_FRAME: 5,
-  ROOM_FULL: 6,
-  HANDSHAKE_TIMEOUT: 7,
-  IDLE_TIMEOUT: 8,
-  TOO_MANY_CONNECTIONS: 9,
-  SERVER_SHUTTING_DOWN: 10,
-  BAD_HELLO: 11,
-  INTERNAL: 12,
-} as const);
-
-/** The name of a relay ERROR code, e.g. `'ROOM_FULL'`. */
-export type ErrorCodeName = keyof typeof ErrorCode;
-
-const ERROR_NAMES: ReadonlyMap<number, ErrorCodeName> = new Map(
-  (Object.entries(ErrorCode) as [ErrorCodeName, number][]).map(([k, v]) => [v, k]),
-);
-
-/**
- * The name of a relay ERROR code.
- *
- * @param code - a u16 ERROR code
- * @returns its name, or undefined for a code this version does not define
- * @example
- * ```ts
- * errorCodeName(6); // 'ROOM_FULL'
- * ```
- */
-export function errorCodeName(code: number): ErrorCodeName | undefined {
-  return ERROR_NAMES.get(code);
-}
-
 /** One frame: its type byte and its body (the bytes after the type). */
 export interface Frame {
   type: number;
   body: Uint8Array;
+}
+
+/** @internal Validates a max frame length option (`min` defaults to the protocol's minimum, 2048). */
+export function _checkMaxFrameLength(value: unknown, min: number = lengths.minMaxFrameLength): number {
+  if (value === undefined) return DEFAULT_MAX_FRAME_LENGTH;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"maxFrameLength" expected integer ${min}..2^32-1, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** @internal Writes `u32 length | u8 type` at `offset`. */
+export function _writeHeader(out: Uint8Array, offset: number, length: number, type: number): void {
+  _putU32(out, offset, length);
+  out[offset + 4] = type;
 }
 
 /**
@@ -173,10 +154,75 @@ export function encodeFrame(frame: Frame, maxFrameLength: number = DEFAULT_MAX_F
       `frame length ${length} exceeds the maximum ${maxFrameLength}`,
     );
   }
-  const out = new Uint8Array(body.length + 5);
+  const out = new Uint8Array(body.length + HEADER);
   _writeHeader(out, 0, length, type);
-  out.set(body, 5);
+  out.set(body, HEADER);
   return out;
+}
+
+/** A frame header, as read by {@link _HeaderReader}. */
+export interface _Header {
+  /** the `length` field: type byte + body */
+  readonly length: number;
+  readonly type: number;
+  /** where the body starts in the bytes just read */
+  readonly pos: number;
+  /** the header lay whole in these bytes (a body that follows in them is a view of them) */
+  readonly whole: boolean;
+}
+
+/**
+ * @internal The one reader of frame headers (used by FrameDecoder and by the relay):
+ * takes the 5 header bytes in any split, then checks them in the order of §2 —
+ * `length = 0` (MALFORMED_FRAME), `length` over the cap (FRAME_TOO_LARGE). The
+ * type is the caller's to judge (the decoder's accepted types, the relay's table).
+ */
+export class _HeaderReader {
+  readonly #partial = new Uint8Array(HEADER);
+  #fill = 0;
+  readonly #max: number;
+
+  constructor(maxFrameLength: number) {
+    this.#max = maxFrameLength;
+  }
+
+  /** Header bytes held from an earlier chunk. */
+  get buffered(): number {
+    return this.#fill;
+  }
+
+  /**
+   * Reads a header starting at `pos`.
+   *
+   * @returns the header, or the position after the bytes it took when they ended inside one
+   */
+  read(bytes: Uint8Array, pos: number): _Header | { readonly pos: number; readonly partial: true } {
+    if (this.#fill === 0 && bytes.length - pos >= HEADER) {
+      return { length: _readU32(bytes, pos), type: bytes[pos + 4]!, pos: pos + HEADER, whole: true };
+    }
+    const take = Math.min(HEADER - this.#fill, bytes.length - pos);
+    this.#partial.set(bytes.subarray(pos, pos + take), this.#fill);
+    this.#fill += take;
+    if (this.#fill < HEADER) return { pos: pos + take, partial: true };
+    this.#fill = 0;
+    return { length: _readU32(this.#partial, 0), type: this.#partial[4]!, pos: pos + take, whole: false };
+  }
+
+  /**
+   * The §2 checks on `length`, in order.
+   *
+   * @returns the error, or undefined when the length is acceptable
+   */
+  check(length: number): RemoteProtocolError | undefined {
+    if (length === 0) return new RemoteProtocolError('MALFORMED_FRAME', 'frame length 0 (no type byte)');
+    if (length > this.#max) {
+      return new RemoteProtocolError(
+        'FRAME_TOO_LARGE',
+        `frame length ${length} exceeds the maximum ${this.#max}`,
+      );
+    }
+    return undefined;
+  }
 }
 
 /** Options of {@link FrameDecoder}. */
@@ -211,10 +257,8 @@ export interface DecodeResult {
  * ```
  */
 export class FrameDecoder {
-  readonly #max: number;
   readonly #accept: (type: number) => boolean;
-  readonly #header = new Uint8Array(5);
-  #headerFill = 0;
+  readonly #header: _HeaderReader;
   #body: Uint8Array | undefined;
   #bodyFill = 0;
   #type = 0;
@@ -225,13 +269,13 @@ export class FrameDecoder {
    * @throws LocalProtocolError INVALID_ARGUMENT for a bad option
    */
   constructor(options: FrameDecoderOptions = {}) {
-    this.#max = _checkMaxFrameLength(options.maxFrameLength, 1);
+    this.#header = new _HeaderReader(_checkMaxFrameLength(options.maxFrameLength, 1));
     this.#accept = options.acceptType ?? isKnownFrameType;
   }
 
   /** Bytes held for an incomplete frame. */
   get buffered(): number {
-    return this.#body === undefined ? this.#headerFill : 5 + this.#bodyFill;
+    return this.#body === undefined ? this.#header.buffered : HEADER + this.#bodyFill;
   }
 
   /**
@@ -273,23 +317,18 @@ export class FrameDecoder {
     let pos = 0;
     while (pos < n) {
       if (this.#body === undefined) {
-        let length: number;
-        let type: number;
-        if (this.#headerFill === 0 && n - pos >= 5) {
-          length = _readU32(bytes, pos);
-          type = bytes[pos + 4]!;
-          pos += 5;
-        } else {
-          const take = Math.min(5 - this.#headerFill, n - pos);
-          this.#header.set(bytes.subarray(pos, pos + take), this.#headerFill);
-          this.#headerFill += take;
-          pos += take;
-          if (this.#headerFill < 5) break;
-          this.#headerFill = 0;
-          length = _readU32(this.#header, 0);
-          type = this.#header[4]!;
-        }
-        const error = this.#check(length, type);
+        const header = this.#header.read(bytes, pos);
+        pos = header.pos;
+        if ('partial' in header) break;
+        const { length, type } = header;
+        const error =
+          this.#header.check(length) ??
+          (this.#accept(type)
+            ? undefined
+            : new RemoteProtocolError(
+                'UNKNOWN_FRAME_TYPE',
+                `unknown frame type 0x${type.toString(16).padStart(2, '0')}`,
+              ));
         if (error) {
           this.#error = error;
           return { frames, error };
@@ -321,324 +360,4 @@ export class FrameDecoder {
     }
     return { frames };
   }
-
-  #check(length: number, type: number): RemoteProtocolError | undefined {
-    if (length === 0) return new RemoteProtocolError('MALFORMED_FRAME', 'frame length 0 (no type byte)');
-    if (length > this.#max) {
-      return new RemoteProtocolError(
-        'FRAME_TOO_LARGE',
-        `frame length ${length} exceeds the maximum ${this.#max}`,
-      );
-    }
-    if (!this.#accept(type)) {
-      return new RemoteProtocolError(
-        'UNKNOWN_FRAME_TYPE',
-        `unknown frame type 0x${type.toString(16).padStart(2, '0')}`,
-      );
-    }
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Text fields: display names, rooms, messages.
-
-const utf8Encoder = new TextEncoder();
-const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const utf8Lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-
-/**
- * Characters no name or room may hold: C0 and C1 controls, DEL, line and paragraph
- * separators, every bidirectional-formatting character (Unicode's Bidi_Control set:
- * U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069; terminal spoofing) and, in
- * a JS string, lone surrogates (in `u` mode the range matches only unpaired ones).
- */
-const FORBIDDEN =
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
-
-function checkText(
-  what: string,
-  text: unknown,
-  min: number,
-  max: number,
-  fault: 'local' | 'remote',
-): Uint8Array {
-  const fail = (message: string) =>
-    fault === 'local'
-      ? new LocalProtocolError('INVALID_ARGUMENT', message)
-      : new RemoteProtocolError('MALFORMED_FRAME', message);
-  if (typeof text !== 'string') throw fail(`"${what}" expected string, got ${_describe(text)}`);
-  // One spelling on the wire (PROTOCOL.md §1): a caller's text is put in NFC; a
-  // peer's or client's text must arrive in NFC, or two spellings of one room would
-  // never meet and two spellings of one name would hash differently.
-  const nfc = text.normalize('NFC');
-  if (fault === 'remote' && nfc !== text) throw fail(`"${what}" is not in Unicode Normalization Form C`);
-  const bytes = utf8Encoder.encode(nfc);
-  if (bytes.length < min || bytes.length > max) {
-    throw fail(`"${what}" expected ${min}..${max} bytes of UTF-8, got ${bytes.length}`);
-  }
-  if (FORBIDDEN.test(nfc)) {
-    throw fail(`"${what}" contains a control, bidirectional-formatting or lone surrogate character`);
-  }
-  return bytes;
-}
-
-/**
- * Checks a display name: 1..32 bytes of UTF-8 once NFC-normalised, no control,
- * line-separator or bidirectional-formatting character.
- *
- * @param name - the display name (any normalisation form: it is put in NFC)
- * @returns the UTF-8 bytes of its NFC form, as sent on the wire
- * @throws LocalProtocolError INVALID_ARGUMENT when it breaks a rule
- * @example
- * ```ts
- * validateName('alice'); // Uint8Array(5)
- * ```
- */
-export function validateName(name: string): Uint8Array {
-  return checkText('name', name, 1, lengths.maxName, 'local');
-}
-
-/**
- * Checks a room name: 0..64 bytes of UTF-8 once NFC-normalised (empty = the relay's
- * default room), same character rules as {@link validateName}.
- *
- * @param room - the room name (any normalisation form: it is put in NFC)
- * @returns the UTF-8 bytes of its NFC form, as sent on the wire
- * @throws LocalProtocolError INVALID_ARGUMENT when it breaks a rule
- * @example
- * ```ts
- * validateRoom('lobby'); // Uint8Array(5)
- * ```
- */
-export function validateRoom(room: string): Uint8Array {
-  return checkText('room', room, 0, lengths.maxRoom, 'local');
-}
-
-function readText(what: string, bytes: Uint8Array, min: number, max: number): string {
-  let text: string;
-  try {
-    text = utf8Fatal.decode(bytes);
-  } catch {
-    throw new RemoteProtocolError('MALFORMED_FRAME', `${what} is not valid UTF-8`);
-  }
-  checkText(what, text, min, max, 'remote');
-  return text;
-}
-
-// ---------------------------------------------------------------------------
-// Envelope messages. Encoders return the BODY (wrap with encodeFrame); decoders
-// take the body and throw RemoteProtocolError on anything malformed.
-
-/** HELLO: the first frame a client sends. */
-export interface Hello {
-  version: number;
-  room: string;
-  name: string;
-}
-
-/**
- * Encodes a HELLO body: `u8 version | u8 roomLen | room | u8 nameLen | name`.
- *
- * @param hello - room (0..64 bytes), name (1..32 bytes), version (default {@link PROTOCOL_VERSION})
- * @returns the body
- * @throws LocalProtocolError INVALID_ARGUMENT for a bad field
- * @example
- * ```ts
- * encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room: 'lobby', name: 'alice' }) });
- * ```
- */
-export function encodeHello(hello: { room: string; name: string; version?: number }): Uint8Array {
-  const version = hello.version ?? PROTOCOL_VERSION;
-  if (!Number.isInteger(version) || version < 0 || version > 255) {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"version" expected integer 0..255, got ${String(version)}`,
-    );
-  }
-  const room = validateRoom(hello.room);
-  const name = validateName(hello.name);
-  const out = new Uint8Array(3 + room.length + name.length);
-  out[0] = version;
-  out[1] = room.length;
-  out.set(room, 2);
-  out[2 + room.length] = name.length;
-  out.set(name, 3 + room.length);
-  return out;
-}
-
-/**
- * Decodes a HELLO body. The version byte is checked first, so a future version's
- * HELLO of a different layout is still answered with UNSUPPORTED_VERSION.
- *
- * @param body - the frame body
- * @returns version (always {@link PROTOCOL_VERSION}), room (possibly empty) and name
- * @throws RemoteProtocolError UNSUPPORTED_VERSION, or MALFORMED_FRAME for a bad layout or text
- * @example
- * ```ts
- * decodeHello(frame.body).room;
- * ```
- */
-export function decodeHello(body: Uint8Array): Hello {
-  if (body.length < 1) throw new RemoteProtocolError('MALFORMED_FRAME', 'HELLO body is empty');
-  const version = body[0]!;
-  if (version !== PROTOCOL_VERSION) {
-    throw new RemoteProtocolError('UNSUPPORTED_VERSION', `unsupported protocol version ${version}`);
-  }
-  if (body.length < 3) throw new RemoteProtocolError('MALFORMED_FRAME', 'HELLO body too short');
-  const roomLength = body[1]!;
-  if (body.length < 3 + roomLength) throw new RemoteProtocolError('MALFORMED_FRAME', 'HELLO body too short');
-  const nameLength = body[2 + roomLength]!;
-  if (body.length !== 3 + roomLength + nameLength) {
-    throw new RemoteProtocolError('MALFORMED_FRAME', 'HELLO length fields do not match the body');
-  }
-  const room = readText('room', body.subarray(2, 2 + roomLength), 0, lengths.maxRoom);
-  const name = readText('name', body.subarray(3 + roomLength), 1, lengths.maxName);
-  return { version, room, name };
-}
-
-/** The two roles of a pair. */
-export type Role = 'initiator' | 'responder';
-
-/** PAIRED: the relay formed a pair. */
-export interface Paired {
-  role: Role;
-  peerName: string;
-}
-
-/**
- * Encodes a PAIRED body: `u8 role (1 initiator, 2 responder) | u8 nameLen | peer name`.
- *
- * @param paired - role of the receiving client and the peer's display name
- * @returns the body
- * @throws LocalProtocolError INVALID_ARGUMENT for a bad field
- * @example
- * ```ts
- * encodePaired({ role: 'initiator', peerName: 'bob' });
- * ```
- */
-export function encodePaired(paired: Paired): Uint8Array {
-  if (paired.role !== 'initiator' && paired.role !== 'responder') {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"role" expected 'initiator' | 'responder', got ${String(paired.role)}`,
-    );
-  }
-  const name = checkText('peerName', paired.peerName, 1, lengths.maxName, 'local');
-  const out = new Uint8Array(2 + name.length);
-  out[0] = paired.role === 'initiator' ? 1 : 2;
-  out[1] = name.length;
-  out.set(name, 2);
-  return out;
-}
-
-/**
- * Decodes a PAIRED body.
- *
- * @param body - the frame body
- * @returns the role and the peer's display name
- * @throws RemoteProtocolError MALFORMED_FRAME for a bad layout, role or name
- * @example
- * ```ts
- * const { role, peerName } = decodePaired(frame.body);
- * ```
- */
-export function decodePaired(body: Uint8Array): Paired {
-  if (body.length < 2 || body.length !== 2 + body[1]!) {
-    throw new RemoteProtocolError('MALFORMED_FRAME', 'PAIRED length field does not match the body');
-  }
-  const r = body[0];
-  if (r !== 1 && r !== 2) throw new RemoteProtocolError('MALFORMED_FRAME', `PAIRED role ${r} is not 1 or 2`);
-  return {
-    role: r === 1 ? 'initiator' : 'responder',
-    peerName: readText('peer name', body.subarray(2), 1, lengths.maxName),
-  };
-}
-
-/** ERROR: the relay refuses or ends a connection. */
-export interface ErrorMessage {
-  code: number;
-  message: string;
-}
-
-/**
- * Encodes an ERROR body: `u16 code | UTF-8 message (rest of the body, ≤ 1024 bytes)`.
- * The message is truncated to 1024 bytes on a character boundary.
- *
- * @param error - numeric code (see {@link ErrorCode}) and message
- * @returns the body
- * @throws LocalProtocolError INVALID_ARGUMENT for a code outside 0..65535
- * @example
- * ```ts
- * encodeError({ code: ErrorCode.ROOM_FULL, message: 'room is full' });
- * ```
- */
-export function encodeError(error: ErrorMessage): Uint8Array {
-  const { code } = error;
-  if (!Number.isInteger(code) || code < 0 || code > 0xffff) {
-    throw new LocalProtocolError('INVALID_ARGUMENT', `"code" expected integer 0..65535, got ${String(code)}`);
-  }
-  let message = utf8Encoder.encode(String(error.message));
-  if (message.length > lengths.maxErrorMessage) {
-    let end = lengths.maxErrorMessage;
-    while (end > 0 && (message[end]! & 0xc0) === 0x80) end--; // cut before a continuation byte
-    message = message.subarray(0, end);
-  }
-  const out = new Uint8Array(2 + message.length);
-  out[0] = code >>> 8;
-  out[1] = code & 0xff;
-  out.set(message, 2);
-  return out;
-}
-
-/**
- * Decodes an ERROR body. The message is decoded leniently (invalid UTF-8 and
- * control characters become U+FFFD) so it is always safe to print.
- *
- * @param body - the frame body
- * @returns the numeric code and the sanitised message
- * @throws RemoteProtocolError MALFORMED_FRAME if the body is shorter than 2 bytes or its message over 1024
- * @example
- * ```ts
- * const { code, message } = decodeError(frame.body);
- * ```
- */
-export function decodeError(body: Uint8Array): ErrorMessage {
-  if (body.length < 2 || body.length > 2 + lengths.maxErrorMessage) {
-    throw new RemoteProtocolError('MALFORMED_FRAME', `ERROR body of ${body.length} bytes`);
-  }
-  const message = utf8Lenient.decode(body.subarray(2)).replace(new RegExp(FORBIDDEN.source, 'gu'), '\ufffd');
-  return { code: (body[0]! << 8) | body[1]!, message };
-}
-
-/**
- * Checks an empty body (WAITING, PEER_LEFT).
- *
- * @param what - the frame type name, for the message
- * @param body - the frame body
- * @throws RemoteProtocolError MALFORMED_FRAME if the body is not empty
- * @example
- * ```ts
- * decodeEmpty('WAITING', frame.body);
- * ```
- */
-export function decodeEmpty(what: string, body: Uint8Array): void {
-  if (body.length !== 0) throw new RemoteProtocolError('MALFORMED_FRAME', `${what} body must be empty`);
-}
-
-/**
- * Checks a PING or PONG body: 0..32 opaque bytes (a PONG echoes its PING's body).
- *
- * @param body - the frame body
- * @returns the body
- * @throws RemoteProtocolError MALFORMED_FRAME over 32 bytes
- * @example
- * ```ts
- * encodeFrame({ type: FrameType.PONG, body: decodePing(ping.body) });
- * ```
- */
-export function decodePing(body: Uint8Array): Uint8Array {
-  if (body.length > lengths.maxPing)
-    throw new RemoteProtocolError('MALFORMED_FRAME', 'PING body over 32 bytes');
-  return body;
 }

@@ -2,19 +2,16 @@
  * The key schedule: transcript hash (SHA-256, FIPS 180-4), HKDF-SHA256 (RFC 5869)
  * for every key, scrypt (RFC 7914) to stretch the optional passphrase, HMAC-SHA256
  * (RFC 2104) for CONFIRM, and the short authentication string rendered with the
- * PGP word list. All primitives come from @noble/hashes. Labels and lengths:
- * PROTOCOL.md §5.
+ * PGP word list. Every hash call goes through the internal `_hash.ts`. Labels and
+ * lengths: PROTOCOL.md §5.
  * @module
  */
-import { expand, extract } from '@noble/hashes/hkdf';
-import { hmac } from '@noble/hashes/hmac';
-import { scrypt } from '@noble/hashes/scrypt';
-import { sha256 } from '@noble/hashes/sha2';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { _equalBytes, _hkdfExpand, _hkdfExtract, _hmacSha256, _scrypt, _sha256 } from './_hash';
 import { PGP_EVEN_WORDS, PGP_ODD_WORDS } from './_pgp-words';
 import { _abytes, _describe } from './_util';
+import { PROTOCOL_VERSION } from './envelope';
 import { LocalProtocolError } from './errors';
-import { PROTOCOL_VERSION } from './frame';
 
 /** The protocol label that prefixes every transcript and KDF label. */
 export const PROTOCOL_LABEL = 'arctalk/1';
@@ -62,7 +59,7 @@ export const labels = Object.freeze({
  */
 export function commitmentOf(initiatorKexBody: Uint8Array): Uint8Array {
   _abytes('initiatorKexBody', initiatorKexBody);
-  return sha256.create().update(utf8ToBytes(labels.commit)).update(initiatorKexBody).digest();
+  return _sha256(utf8ToBytes(labels.commit), initiatorKexBody);
 }
 
 /** What the transcript hash covers (PROTOCOL.md §5.1). */
@@ -88,11 +85,11 @@ export interface TranscriptInput {
  * ```
  */
 export function transcriptHash(input: TranscriptInput): Uint8Array {
-  const h = sha256.create();
+  const parts: Uint8Array[] = [];
   const put = (bytes: Uint8Array) => {
     const len = new Uint8Array(4);
     new DataView(len.buffer).setUint32(0, bytes.length);
-    h.update(len).update(bytes);
+    parts.push(len, bytes);
   };
   put(utf8ToBytes(PROTOCOL_LABEL));
   put(new Uint8Array([PROTOCOL_VERSION]));
@@ -102,7 +99,7 @@ export function transcriptHash(input: TranscriptInput): Uint8Array {
   put(input.commitBody);
   put(input.responderKexBody);
   put(input.initiatorKexBody);
-  return h.digest();
+  return _sha256(...parts);
 }
 
 /**
@@ -178,8 +175,6 @@ export function renderSas(sasBytes: Uint8Array): { sas: string; sasWords: readon
   return { sas: sasWords.join(' '), sasWords };
 }
 
-const ZERO_SALT = new Uint8Array(keyLengths.passphraseKey);
-
 /**
  * The passphrase key: `scrypt(P = passphrase, S = "arctalk/1 passphrase" ||
  * transcriptHash, N = 2^15, r = 8, p = 1, dkLen = 32)`.
@@ -194,18 +189,65 @@ const ZERO_SALT = new Uint8Array(keyLengths.passphraseKey);
  */
 export function passphraseKey(passphrase: Uint8Array | string, th: Uint8Array): Uint8Array {
   const salt = concatBytes(utf8ToBytes(labels.passphrase), th);
-  return scrypt(passphraseBytes(passphrase), salt, { ...PASSPHRASE_SCRYPT, dkLen: keyLengths.passphraseKey });
+  return _scrypt(passphraseBytes(passphrase), salt, {
+    ...PASSPHRASE_SCRYPT,
+    dkLen: keyLengths.passphraseKey,
+  });
+}
+
+/** The intermediate secrets of the key schedule (§5.2), before the per-purpose keys. */
+export interface KeyScheduleSecrets {
+  /** `PRK = Extract(salt = transcriptHash, IKM = Z)` */
+  prk: Uint8Array;
+  /** `Expand(PRK, "arctalk/1 sas", 3)` */
+  sasBytes: Uint8Array;
+  /** `master = Expand(PRK, "arctalk/1 master", 32)` */
+  master: Uint8Array;
+  /** `psk`: the passphrase key, or 32 zero bytes without a passphrase */
+  psk: Uint8Array;
+  /** `K = Extract(salt = psk, IKM = master)`, the key every per-purpose key is expanded from */
+  k: Uint8Array;
+}
+
+/**
+ * The first half of the key schedule (§5.2), up to K. {@link deriveKeys} runs it and
+ * zeroes the result; the vectors record it.
+ *
+ * @param sharedSecret - the DH shared secret, |p| bytes big-endian
+ * @param th - the transcript hash
+ * @param passphrase - the optional pre-shared passphrase
+ * @returns PRK, the SAS bytes, master, psk and K (fresh arrays the caller owns)
+ * @throws LocalProtocolError INVALID_ARGUMENT for a bad argument
+ * @example
+ * ```ts
+ * const { k } = keyScheduleSecrets(sharedSecret, th);
+ * ```
+ */
+export function keyScheduleSecrets(
+  sharedSecret: Uint8Array,
+  th: Uint8Array,
+  passphrase?: Uint8Array | string,
+): KeyScheduleSecrets {
+  _abytes('sharedSecret', sharedSecret);
+  _abytes('transcriptHash', th);
+  const prk = _hkdfExtract(th, sharedSecret);
+  const sasBytes = _hkdfExpand(prk, utf8ToBytes(labels.sas), keyLengths.sas);
+  const master = _hkdfExpand(prk, utf8ToBytes(labels.master), 32);
+  const psk =
+    passphrase === undefined ? new Uint8Array(keyLengths.passphraseKey) : passphraseKey(passphrase, th);
+  const k = _hkdfExtract(psk, master);
+  return { prk, sasBytes, master, psk, k };
 }
 
 /**
  * Runs the key schedule (PROTOCOL.md §5.2):
  * ```
- * prk     = HKDF-Extract(salt = transcriptHash, IKM = sharedSecret)
- * sas     = HKDF-Expand(prk, "arctalk/1 sas", 3)
- * master  = HKDF-Expand(prk, "arctalk/1 master", 32)
+ * PRK     = HKDF-Extract(salt = transcriptHash, IKM = sharedSecret)
+ * sas     = HKDF-Expand(PRK, "arctalk/1 sas", 3)
+ * master  = HKDF-Expand(PRK, "arctalk/1 master", 32)
  * psk     = passphraseKey(passphrase, transcriptHash), or 32 zero bytes without one
- * keys    = HKDF-Extract(salt = psk, IKM = master)
- * each key = HKDF-Expand(keys, label, 32)
+ * K       = HKDF-Extract(salt = psk, IKM = master)
+ * each key = HKDF-Expand(K, label, 32)
  * CONFIRM  = HMAC-SHA256(confirm key of the sender, "arctalk/1 confirm" || transcriptHash)
  * ```
  *
@@ -225,33 +267,25 @@ export function deriveKeys(
   th: Uint8Array,
   passphrase?: Uint8Array | string,
 ): KeySchedule {
-  _abytes('sharedSecret', sharedSecret);
-  _abytes('transcriptHash', th);
-  const prk = extract(sha256, sharedSecret, th);
-  const sasBytes = expand(sha256, prk, utf8ToBytes(labels.sas), keyLengths.sas);
-  const master = expand(sha256, prk, utf8ToBytes(labels.master), 32);
-  const psk = passphrase === undefined ? ZERO_SALT : passphraseKey(passphrase, th);
-  const keys = extract(sha256, master, psk);
-  const k = (label: string) => expand(sha256, keys, utf8ToBytes(label), 32);
+  const secrets = keyScheduleSecrets(sharedSecret, th, passphrase);
+  const k = (label: string) => _hkdfExpand(secrets.k, utf8ToBytes(label), 32);
   const initiatorConfirmKey = k(labels.initiatorConfirm);
   const responderConfirmKey = k(labels.responderConfirm);
   const confirmInput = concatBytes(utf8ToBytes(labels.confirm), th);
-  const { sas, sasWords } = renderSas(sasBytes);
+  const { sas, sasWords } = renderSas(secrets.sasBytes);
   const schedule: KeySchedule = {
     transcriptHash: th,
-    sasBytes,
+    sasBytes: secrets.sasBytes,
     sas,
     sasWords,
     i2r: { rc4Key: k(labels.i2rRc4), macKey: k(labels.i2rMac) },
     r2i: { rc4Key: k(labels.r2iRc4), macKey: k(labels.r2iMac) },
     initiatorConfirmKey,
     responderConfirmKey,
-    initiatorConfirm: hmac(sha256, initiatorConfirmKey, confirmInput),
-    responderConfirm: hmac(sha256, responderConfirmKey, confirmInput),
+    initiatorConfirm: _hmacSha256(initiatorConfirmKey, confirmInput),
+    responderConfirm: _hmacSha256(responderConfirmKey, confirmInput),
   };
-  prk.fill(0);
-  master.fill(0);
-  keys.fill(0);
+  for (const secret of [secrets.prk, secrets.master, secrets.psk, secrets.k]) secret.fill(0);
   return schedule;
 }
 
@@ -268,8 +302,5 @@ export function deriveKeys(
  * ```
  */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
+  return _equalBytes(a, b);
 }

@@ -1,25 +1,26 @@
 /**
- * The relay's rules as a sans-IO state machine: pairing by room, verbatim
- * forwarding of client-to-client frames, ERROR codes, PEER_LEFT. The server maps
+ * The relay driver, sans-IO: it applies the rules of PROTOCOL.md §3.7 —
+ * {@link RELAY_RULES} in `envelope.ts` — to each frame header as it arrives (read
+ * with the same header reader as `FrameDecoder`), and owns what the table cannot:
+ * rooms, pairs, partial frames, and the actions for the server. The server maps
  * connection ids to sockets and executes the returned actions in order; it writes
- * no byte-level or pairing code of its own. Wire format: PROTOCOL.md §2–§3.
+ * no byte-level or pairing code of its own.
  * @module
  */
 
-import { _checkMaxFrameLength, _describe, _readU32, _writeHeader } from './_util';
-import { LocalProtocolError, RemoteProtocolError } from './errors';
+import { _describe } from './_util';
 import {
-  DEFAULT_ROOM,
   decodeHello,
   ErrorCode,
+  type ErrorCodeName,
   encodeError,
-  encodeFrame,
   encodePaired,
-  FrameType,
-  isClientToClientType,
-  lengths,
-  validateRoom,
-} from './frame';
+  MAX_HELLO_BODY,
+  type RelayState,
+  relayVerdict,
+} from './envelope';
+import { LocalProtocolError, RemoteProtocolError } from './errors';
+import { _checkMaxFrameLength, _HeaderReader, _writeHeader, encodeFrame, FrameType, lengths } from './frame';
 
 /** What the server must do, in order. */
 export type RelayAction =
@@ -27,6 +28,12 @@ export type RelayAction =
   | { type: 'send'; connId: string; bytes: Uint8Array }
   /** end that connection, after the sends before this action have been written */
   | { type: 'close'; connId: string }
+  /**
+   * stop that connection's handshake timer: its HELLO was accepted. The handshake
+   * timeout is the time a connection has, from accept, to have its HELLO accepted;
+   * a client that waits for its peer after that is bound by the idle timer only.
+   */
+  | { type: 'stop-timer'; connId: string; timer: 'handshake' }
   /** something worth logging; carries no message content, only metadata */
   | {
       type: 'log';
@@ -42,15 +49,6 @@ export type RelayAction =
 export interface RelayOptions {
   /** cap on a frame's length field; default 65536 */
   maxFrameLength?: number;
-  /** the room a HELLO with an empty room name joins; default `'lobby'` */
-  defaultRoom?: string;
-}
-
-enum Phase {
-  Hello = 0,
-  Waiting = 1,
-  Paired = 2,
-  Alone = 3,
 }
 
 enum Pending {
@@ -61,13 +59,12 @@ enum Pending {
 
 interface Conn {
   readonly id: string;
-  phase: Phase;
+  phase: RelayState;
   room: string | undefined;
   name: string | undefined;
   peer: Conn | undefined;
   /** the partial header, when a chunk ended inside one */
-  readonly header: Uint8Array;
-  headerFill: number;
+  readonly header: _HeaderReader;
   /** body bytes still to discard (PONG, or a client-to-client frame with no peer) */
   skip: number;
   /** a frame split across chunks: the whole frame (Forward) or its body (Collect) */
@@ -82,13 +79,7 @@ interface Room {
   full: boolean;
 }
 
-/**
- * The longest HELLO body the relay buffers. A version-1 HELLO is at most
- * 3 + 64 + 32 = 99 bytes; the margin lets a later version's HELLO (a different
- * layout) still be read far enough to be answered UNSUPPORTED_VERSION.
- */
-const MAX_HELLO_BODY = 1024;
-
+const HEADER = lengths.header;
 const WAITING_FRAME = encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) });
 const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8Array(0) });
 
@@ -121,21 +112,15 @@ const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8
  */
 export class Relay {
   readonly #max: number;
-  readonly #defaultRoom: string;
   readonly #conns = new Map<string, Conn>();
   readonly #rooms = new Map<string, Room>();
 
   /**
-   * @param options - `maxFrameLength` (default 65536), `defaultRoom` (default `'lobby'`)
+   * @param options - `maxFrameLength` (default 65536)
    * @throws LocalProtocolError INVALID_ARGUMENT for a bad option
    */
   constructor(options: RelayOptions = {}) {
     this.#max = _checkMaxFrameLength(options.maxFrameLength);
-    const room = options.defaultRoom ?? DEFAULT_ROOM;
-    if (validateRoom(room).length === 0) {
-      throw new LocalProtocolError('INVALID_ARGUMENT', '"defaultRoom" must not be empty');
-    }
-    this.#defaultRoom = room;
   }
 
   /** The number of open connections. */
@@ -158,7 +143,7 @@ export class Relay {
    * ```
    */
   bufferedBytes(connId?: string): number {
-    const held = (conn: Conn) => conn.headerFill + (conn.pending?.length ?? 0);
+    const held = (conn: Conn) => conn.header.buffered + (conn.pending?.length ?? 0);
     if (connId !== undefined) {
       const conn = this.#conns.get(connId);
       return conn === undefined ? 0 : held(conn);
@@ -188,12 +173,11 @@ export class Relay {
     }
     this.#conns.set(connId, {
       id: connId,
-      phase: Phase.Hello,
+      phase: 'hello',
       room: undefined,
       name: undefined,
       peer: undefined,
-      header: new Uint8Array(5),
-      headerFill: 0,
+      header: new _HeaderReader(this.#max),
       skip: 0,
       pending: undefined,
       pendingFill: 0,
@@ -201,22 +185,6 @@ export class Relay {
       pendingType: 0,
     });
     return [];
-  }
-
-  /**
-   * Whether a connection has been paired (it may be alone by now): the server
-   * stops its handshake timer then.
-   *
-   * @param connId - the connection
-   * @returns true once PAIRED was sent to it
-   * @example
-   * ```ts
-   * if (relay.isPaired(id)) clearTimeout(handshakeTimer);
-   * ```
-   */
-  isPaired(connId: string): boolean {
-    const conn = this.#conns.get(connId);
-    return conn !== undefined && (conn.phase === Phase.Paired || conn.phase === Phase.Alone);
   }
 
   /**
@@ -263,8 +231,9 @@ export class Relay {
   }
 
   /**
-   * A server timer fired. `'handshake'` ends a connection not yet paired (ignored
-   * once paired); `'idle'` ends any connection.
+   * A server timer fired. `'handshake'` ends a connection whose HELLO was not
+   * accepted yet (ignored after: the relay said `stop-timer`); `'idle'` ends any
+   * connection.
    *
    * @param connId - the connection
    * @param kind - which timer
@@ -279,9 +248,7 @@ export class Relay {
     const conn = this.#conns.get(connId);
     if (conn === undefined) return out;
     if (kind === 'handshake') {
-      if (conn.phase === Phase.Hello || conn.phase === Phase.Waiting) {
-        this.#fail(conn, ErrorCode.HANDSHAKE_TIMEOUT, 'no pair formed in time', out);
-      }
+      if (conn.phase === 'hello') this.#fail(conn, ErrorCode.HANDSHAKE_TIMEOUT, 'no HELLO in time', out);
     } else {
       this.#fail(conn, ErrorCode.IDLE_TIMEOUT, 'idle for too long', out);
     }
@@ -344,6 +311,10 @@ export class Relay {
     const n = bytes.length;
     let pos = 0;
     let run = -1; // start of a run of whole client-to-client frames to forward as one view
+    const flush = (end: number) => {
+      if (run >= 0) this.#forward(conn, bytes.subarray(run, end), out);
+      run = -1;
+    };
     while (pos < n) {
       if (conn.skip > 0) {
         const take = Math.min(conn.skip, n - pos);
@@ -360,8 +331,7 @@ export class Relay {
         if (conn.pendingFill === pending.length) {
           conn.pending = undefined;
           if (conn.pendingKind === Pending.Forward) {
-            if (conn.phase === Phase.Paired)
-              out.push({ type: 'send', connId: conn.peer!.id, bytes: pending });
+            if (conn.phase === 'paired') out.push({ type: 'send', connId: conn.peer!.id, bytes: pending });
           } else {
             this.#envelope(conn, conn.pendingType, pending, out);
             if (!this.#conns.has(conn.id)) return;
@@ -369,102 +339,57 @@ export class Relay {
         }
         continue;
       }
-      // A frame header.
+      // A frame header: §2's length checks, then the §3.7 table.
       const hs = pos;
-      let length: number;
-      let type: number;
-      let whole: boolean;
-      if (conn.headerFill === 0 && n - pos >= 5) {
-        length = _readU32(bytes, pos);
-        type = bytes[pos + 4]!;
-        pos += 5;
-        whole = true;
-      } else {
-        const take = Math.min(5 - conn.headerFill, n - pos);
-        conn.header.set(bytes.subarray(pos, pos + take), conn.headerFill);
-        conn.headerFill += take;
-        pos += take;
-        if (conn.headerFill < 5) {
-          if (run >= 0) this.#forward(conn, bytes.subarray(run, hs), out);
-          return;
-        }
-        conn.headerFill = 0;
-        length = _readU32(conn.header, 0);
-        type = conn.header[4]!;
-        whole = false;
-      }
-      const bodyLength = length - 1;
-      let code = 0;
-      let message = '';
-      let kind = Pending.None; // None here means "skip the body"
-      if (length === 0) {
-        code = ErrorCode.MALFORMED_FRAME;
-        message = 'frame length 0';
-      } else if (length > this.#max) {
-        code = ErrorCode.FRAME_TOO_LARGE;
-        message = `frame length ${length} exceeds ${this.#max}`;
-      } else if (isClientToClientType(type)) {
-        if (conn.phase === Phase.Paired) kind = Pending.Forward;
-        else if (conn.phase !== Phase.Alone) {
-          code = ErrorCode.UNEXPECTED_FRAME;
-          message = 'client-to-client frame before pairing';
-        }
-      } else if (type === FrameType.HELLO) {
-        if (conn.phase !== Phase.Hello) {
-          code = ErrorCode.UNEXPECTED_FRAME;
-          message = 'HELLO sent twice';
-        } else if (bodyLength > MAX_HELLO_BODY) {
-          // Refused on the header, before any body is buffered: a connection that has
-          // not said HELLO yet holds at most MAX_HELLO_BODY bytes, not a whole frame.
-          code = ErrorCode.BAD_HELLO;
-          message = `HELLO body over ${MAX_HELLO_BODY} bytes`;
-        } else kind = Pending.Collect;
-      } else if (type === FrameType.PING || type === FrameType.PONG) {
-        // Refused on the header, before any body is buffered; a PONG is otherwise discarded.
-        if (bodyLength > lengths.maxPing) {
-          code = ErrorCode.MALFORMED_FRAME;
-          message = `${type === FrameType.PING ? 'PING' : 'PONG'} body over ${lengths.maxPing} bytes`;
-        } else if (type === FrameType.PING) kind = Pending.Collect;
-      } else if (type >= FrameType.WAITING && type <= FrameType.ERROR) {
-        code = ErrorCode.UNEXPECTED_FRAME;
-        message = 'relay-to-client frame sent by a client';
-      } else {
-        code = ErrorCode.UNKNOWN_FRAME_TYPE;
-        message = `unknown frame type 0x${type.toString(16).padStart(2, '0')}`;
-      }
-      if (code !== 0) {
-        if (run >= 0) this.#forward(conn, bytes.subarray(run, hs), out);
-        this.#fail(conn, code, message, out);
+      const header = conn.header.read(bytes, pos);
+      pos = header.pos;
+      if ('partial' in header) {
+        flush(hs); // the run ends where the partial header starts
         return;
       }
-      if (kind === Pending.Forward) {
+      const { length, type, whole } = header;
+      const bodyLength = length - 1;
+      const lengthError = conn.header.check(length);
+      const verdict = lengthError ? undefined : relayVerdict(conn.phase, type, bodyLength);
+      if (lengthError !== undefined || (verdict !== undefined && verdict in ErrorCode)) {
+        flush(hs);
+        const code = lengthError ? (lengthError.code as ErrorCodeName) : (verdict as ErrorCodeName);
+        const message =
+          length === 0
+            ? 'frame length 0'
+            : lengthError
+              ? `frame length ${length} exceeds ${this.#max}`
+              : refusalMessage(code, type);
+        this.#fail(conn, ErrorCode[code], message, out);
+        return;
+      }
+      if (verdict === 'forward') {
         if (whole && n - pos >= bodyLength) {
           if (run < 0) run = hs;
           pos += bodyLength;
           continue;
         }
-        if (run >= 0) this.#forward(conn, bytes.subarray(run, hs), out);
-        run = -1;
-        const frame = new Uint8Array(5 + bodyLength);
+        flush(hs);
+        const frame = new Uint8Array(HEADER + bodyLength);
         _writeHeader(frame, 0, length, type);
         const take = Math.min(bodyLength, n - pos);
-        frame.set(bytes.subarray(pos, pos + take), 5);
+        frame.set(bytes.subarray(pos, pos + take), HEADER);
         pos += take;
         if (take === bodyLength) {
           out.push({ type: 'send', connId: conn.peer!.id, bytes: frame });
         } else {
           conn.pending = frame;
-          conn.pendingFill = 5 + take;
+          conn.pendingFill = HEADER + take;
           conn.pendingKind = Pending.Forward;
         }
         continue;
       }
-      if (run >= 0) this.#forward(conn, bytes.subarray(run, hs), out);
-      run = -1;
-      if (kind === Pending.None) {
+      flush(hs);
+      if (verdict === 'discard') {
         conn.skip = bodyLength;
         continue;
       }
+      // 'hello' or 'pong': the body is needed
       if (n - pos >= bodyLength) {
         const body = bytes.subarray(pos, pos + bodyLength);
         pos += bodyLength;
@@ -480,7 +405,7 @@ export class Relay {
         pos = n;
       }
     }
-    if (run >= 0) this.#forward(conn, bytes.subarray(run, n), out);
+    flush(pos);
   }
 
   #forward(conn: Conn, bytes: Uint8Array, out: RelayAction[]): void {
@@ -498,7 +423,7 @@ export class Relay {
     let name: string;
     try {
       const hello = decodeHello(body);
-      room = hello.room === '' ? this.#defaultRoom : hello.room;
+      room = hello.room;
       name = hello.name;
     } catch (e) {
       const unsupported = e instanceof RemoteProtocolError && e.code === 'UNSUPPORTED_VERSION';
@@ -510,7 +435,10 @@ export class Relay {
       );
       return;
     }
-    out.push({ type: 'log', event: 'hello', connId: conn.id, room });
+    out.push(
+      { type: 'stop-timer', connId: conn.id, timer: 'handshake' },
+      { type: 'log', event: 'hello', connId: conn.id, room },
+    );
     const existing = this.#rooms.get(room);
     if (existing?.full) {
       this.#fail(conn, ErrorCode.ROOM_FULL, 'room is full', out);
@@ -520,15 +448,15 @@ export class Relay {
     conn.name = name;
     const waiting = existing?.waiting;
     if (existing === undefined || waiting === undefined) {
-      conn.phase = Phase.Waiting;
+      conn.phase = 'waiting';
       this.#rooms.set(room, { waiting: conn, full: false });
       out.push({ type: 'send', connId: conn.id, bytes: WAITING_FRAME.slice() });
       return;
     }
     existing.waiting = undefined;
     existing.full = true;
-    waiting.phase = Phase.Paired;
-    conn.phase = Phase.Paired;
+    waiting.phase = 'paired';
+    conn.phase = 'paired';
     waiting.peer = conn;
     conn.peer = waiting;
     const toInitiator = encodePaired({ role: 'initiator', peerName: name });
@@ -556,11 +484,11 @@ export class Relay {
     this.#conns.delete(conn.id);
     const room = conn.room;
     const peer = conn.peer;
-    if (conn.phase === Phase.Waiting && room !== undefined) {
+    if (conn.phase === 'waiting' && room !== undefined) {
       if (this.#rooms.get(room)?.waiting === conn) this.#rooms.delete(room);
-    } else if (conn.phase === Phase.Paired && peer !== undefined) {
+    } else if (conn.phase === 'paired' && peer !== undefined) {
       this.#rooms.delete(room!);
-      peer.phase = Phase.Alone;
+      peer.phase = 'alone';
       peer.peer = undefined;
       if (peer.pending !== undefined && peer.pendingKind === Pending.Forward) {
         // the rest of a frame that can no longer be delivered: discard it
@@ -570,7 +498,7 @@ export class Relay {
       out.push({ type: 'send', connId: peer.id, bytes: PEER_LEFT_FRAME.slice() });
     }
     conn.peer = undefined;
-    conn.phase = Phase.Alone;
+    conn.phase = 'alone';
     out.push({
       type: 'log',
       event: 'left',
@@ -578,5 +506,26 @@ export class Relay {
       ...(peer !== undefined ? { peerId: peer.id } : {}),
       ...(room !== undefined ? { room } : {}),
     });
+  }
+}
+
+/** The message of an ERROR the relay sends for a refused header (metadata only). */
+function refusalMessage(code: ErrorCodeName, type: number): string {
+  const t = `0x${type.toString(16).padStart(2, '0')}`;
+  switch (code) {
+    case 'UNKNOWN_FRAME_TYPE':
+      return `unknown frame type ${t}`;
+    case 'BAD_HELLO':
+      return `HELLO body over ${MAX_HELLO_BODY} bytes`;
+    case 'UNEXPECTED_FRAME':
+      return type === FrameType.HELLO
+        ? 'HELLO sent twice'
+        : type >= 0x10
+          ? 'client-to-client frame before pairing'
+          : 'relay-to-client frame sent by a client';
+    case 'MALFORMED_FRAME':
+      return `${type === FrameType.PING ? 'PING' : 'PONG'} body over ${lengths.maxPing} bytes`;
+    default:
+      return `refused frame type ${t}`;
   }
 }

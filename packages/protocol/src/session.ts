@@ -1,97 +1,51 @@
 /**
- * One end of an arctalk conversation, sans-IO (in the manner of h11 and snow):
+ * PROTOCOL.md §7, one end of an arctalk conversation, sans-IO (as h11 and snow):
  * bytes in → events out; calls → bytes queued, taken with `takeOutput()` (as
- * quinn-proto's `poll_transmit` and rustls's `write_tls`). Every transition is a
- * row of {@link TRANSITIONS}. Handshake, key schedule and record layer:
- * PROTOCOL.md §4–§7 (HKDF RFC 5869, HMAC RFC 2104, RC4-drop[n] as in RFC 4345's
- * arcfour128/256 discard, finite-field groups RFC 7919 / RFC 3526).
+ * quinn-proto's `poll_transmit` and rustls's `write_tls`). This file holds the
+ * options, the events, the transition table {@link TRANSITIONS} and the driver
+ * that applies it; the handshake is `handshake.ts` (§4), the key schedule
+ * `keys.ts` (§5), each direction's record layer `record.ts` (§6), the frames
+ * `frame.ts` (§2) and `envelope.ts` (§3).
  * @module
  */
-import { createDH, type DH, type DHGroup } from '@arctalk/dh';
-import { createRC4, type RC4Stream } from '@arctalk/rc4';
-import { hmac } from '@noble/hashes/hmac';
-import { sha256 } from '@noble/hashes/sha2';
+import type { DHGroup } from '@arctalk/dh';
 import { concatBytes } from '@noble/hashes/utils';
-import { _checkMaxFrameLength, _describe, _putU64, _writeHeader } from './_util';
-import {
-  LocalProtocolError,
-  type ProtocolError,
-  type ProtocolErrorCode,
-  RemoteProtocolError,
-} from './errors';
+import { _defaultRandomBytes, _describe } from './_util';
 import {
   DEFAULT_ROOM,
   decodeEmpty,
   decodeError,
   decodePaired,
   decodePing,
-  encodeFrame,
   encodeHello,
   errorCodeName,
+  type Role,
+  validateName,
+  validateRoom,
+} from './envelope';
+import {
+  InternalProtocolError,
+  LocalProtocolError,
+  type ProtocolError,
+  type ProtocolErrorCode,
+  RemoteProtocolError,
+} from './errors';
+import {
+  _checkMaxFrameLength,
+  encodeFrame,
   FrameDecoder,
   FrameType,
   type FrameTypeName,
   frameTypeName,
   isKnownFrameType,
-  type Role,
-  validateName,
-  validateRoom,
 } from './frame';
-import {
-  commitmentOf,
-  deriveKeys,
-  equalBytes,
-  type KeySchedule,
-  passphraseBytes,
-  transcriptHash,
-} from './keys';
-import {
-  decodeCommit,
-  decodeData,
-  decodeEnd,
-  decodeKex,
-  encodeCommit,
-  encodeKex,
-  type GroupName,
-  groupById,
-  groupId,
-  messageLengths,
-  SUITE_FFDH_RC4DROP3072_HMACSHA256,
-  SUPPORTED_SUITES,
-} from './messages';
-
-/** RC4 keystream bytes discarded before use, per direction (RC4-drop[3072]). */
-export const RC4_DROP = 3072;
-/** Default per-direction budget of plaintext bytes: 2^30. */
-export const DEFAULT_BYTE_BUDGET = 2 ** 30;
-/** Default minimum group size accepted from the peer, in bits. */
-export const DEFAULT_MIN_GROUP_BITS = 2048;
-/** The group an initiator proposes by default. */
-export const DEFAULT_GROUP = 'ffdhe2048';
-
-const FFDHE_GROUPS = ['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const;
-
-/**
- * The group a session proposes when none is given: the smallest RFC 7919 group of at
- * least `minGroupBits` ({@link DEFAULT_GROUP} under the default policy), so that a
- * side never proposes a group its own policy would refuse.
- *
- * @param minGroupBits - the session's minimum group size, in bits
- * @returns a group name; `'ffdhe8192'` when no group is large enough (the
- *   constructor then refuses it against the policy)
- * @example
- * ```ts
- * defaultGroupFor(2048); // 'ffdhe2048'
- * defaultGroupFor(3000); // 'ffdhe3072'
- * ```
- */
-export function defaultGroupFor(minGroupBits: number): GroupName {
-  return FFDHE_GROUPS.find((name) => groupId(name)!.group.bits >= minGroupBits) ?? 'ffdhe8192';
-}
+import { DEFAULT_MIN_GROUP_BITS, defaultGroupFor, groupId, Handshake, type Secured } from './handshake';
+import { passphraseBytes } from './keys';
+import { DEFAULT_BYTE_BUDGET, MAX_DATA_LENGTH } from './record';
 
 /** Options of {@link ClientSession}. Only `name` is required. */
 export interface SessionOptions {
-  /** the room to join, put in NFC; default {@link DEFAULT_ROOM}; an empty string means the default */
+  /** the room to join, 1..64 bytes of UTF-8 once put in NFC; default {@link DEFAULT_ROOM} */
   room?: string;
   /** display name, 1..32 bytes of UTF-8 once put in NFC, no control characters */
   name: string;
@@ -110,9 +64,15 @@ export interface SessionOptions {
   passphrase?: Uint8Array | string;
   /** randomness source; default `crypto.getRandomValues` (inject for reproducible sessions) */
   randomBytes?: (length: number) => Uint8Array;
-  /** cap on a frame's length field, both ways; default 65536 */
+  /**
+   * cap on the length field of frames this side receives; default 65536, at least
+   * 2048. Frames this side sends are at most 2048 bytes long (§2).
+   */
   maxFrameLength?: number;
-  /** per-direction budget of plaintext bytes; default 2^30 */
+  /**
+   * how many plaintext bytes this side sends at most; default and maximum 2^30, the
+   * version's budget (§6.3). The peer's direction is always held to 2^30.
+   */
   byteBudget?: number;
 }
 
@@ -258,41 +218,7 @@ for (const t of TRANSITIONS) {
   }
 }
 
-const defaultRandomBytes = (length: number): Uint8Array => {
-  const out = new Uint8Array(length);
-  globalThis.crypto.getRandomValues(out);
-  return out;
-};
-
-interface OwnKex {
-  dh: DH;
-  secretKey: Uint8Array;
-  publicKey: Uint8Array;
-  body: Uint8Array;
-}
-
-const DATA_TYPE_BYTE = Uint8Array.of(FrameType.DATA);
-const END_TYPE_BYTE = Uint8Array.of(FrameType.END);
-
-/** A keyed HMAC-SHA256 whose key blocks are hashed once, cloned per message. */
-class Mac {
-  readonly #base: ReturnType<typeof hmac.create>;
-  constructor(key: Uint8Array) {
-    this.#base = hmac.create(sha256, key);
-  }
-  tag(type: typeof FrameType.DATA | typeof FrameType.END, data: Uint8Array): Uint8Array {
-    const h = this.#base.clone();
-    h.update(type === FrameType.DATA ? DATA_TYPE_BYTE : END_TYPE_BYTE);
-    h.update(data);
-    return h.digest().subarray(0, messageLengths.tag);
-  }
-  destroy(): void {
-    this.#base.destroy();
-  }
-}
-
-const HEADER = 5;
-const { offset: OFFSET, tag: TAG } = messageLengths;
+type LocalInput = 'start' | 'send' | 'end' | 'ping';
 
 /**
  * One end of an end-to-end encrypted conversation through an untrusted relay.
@@ -322,33 +248,19 @@ export class ClientSession {
   readonly #minGroupBits: number;
   readonly #passphrase: Uint8Array | undefined;
   readonly #randomBytes: (length: number) => Uint8Array;
-  readonly #maxFrameLength: number;
-  readonly #budget: number;
+  readonly #sendBudget: number;
   readonly #decoder: FrameDecoder;
 
   #state: SessionState = 'idle';
   #error: ProtocolError | undefined;
   #output: Uint8Array[] = [];
-
   #role: Role | undefined;
   #peerName: string | undefined;
-  #ended = false;
-  #peerEnded = false;
   #peerLeft = false;
-  /** the peer's CONFIRM verified: only then are the SAS and the keys vouched for */
-  #secured = false;
-
-  #own: OwnKex | undefined;
-  #commitBody: Uint8Array | undefined;
-  #commit: { suite: number; group: number; commitment: Uint8Array } | undefined;
-  #responderKexBody: Uint8Array | undefined;
-  #keys: KeySchedule | undefined;
-  #sendStream: RC4Stream | undefined;
-  #recvStream: RC4Stream | undefined;
-  #sendMac: Mac | undefined;
-  #recvMac: Mac | undefined;
-  #sent = 0;
-  #received = 0;
+  /** exists from PAIRED until the peer's CONFIRM verified (or the session failed) */
+  #handshake: Handshake | undefined;
+  /** exists once the peer's CONFIRM verified: the SAS and the two directions */
+  #secured: Secured | undefined;
 
   /**
    * @param options - `name` is required; see {@link SessionOptions} for the defaults
@@ -367,7 +279,7 @@ export class ClientSession {
     this.#name = options.name.normalize('NFC');
     const room = options.room ?? DEFAULT_ROOM;
     validateRoom(room);
-    this.#room = room === '' ? DEFAULT_ROOM : room.normalize('NFC');
+    this.#room = room.normalize('NFC');
     const minGroupBits = options.minGroupBits ?? DEFAULT_MIN_GROUP_BITS;
     if (!Number.isInteger(minGroupBits) || minGroupBits < 1) {
       throw new LocalProtocolError(
@@ -399,17 +311,19 @@ export class ClientSession {
         `"randomBytes" expected function, got ${_describe(options.randomBytes)}`,
       );
     }
-    this.#randomBytes = options.randomBytes ?? defaultRandomBytes;
-    this.#maxFrameLength = _checkMaxFrameLength(options.maxFrameLength);
+    this.#randomBytes = options.randomBytes ?? _defaultRandomBytes;
     const budget = options.byteBudget ?? DEFAULT_BYTE_BUDGET;
-    if (!Number.isSafeInteger(budget) || budget < 1) {
+    if (!Number.isSafeInteger(budget) || budget < 1 || budget > DEFAULT_BYTE_BUDGET) {
       throw new LocalProtocolError(
         'INVALID_ARGUMENT',
-        `"byteBudget" expected a positive integer, got ${String(budget)}`,
+        `"byteBudget" expected an integer 1..2^30, got ${String(budget)}`,
       );
     }
-    this.#budget = budget;
-    this.#decoder = new FrameDecoder({ maxFrameLength: this.#maxFrameLength, acceptType: isKnownFrameType });
+    this.#sendBudget = budget;
+    this.#decoder = new FrameDecoder({
+      maxFrameLength: _checkMaxFrameLength(options.maxFrameLength),
+      acceptType: isKnownFrameType,
+    });
   }
 
   /** The current state. */
@@ -430,39 +344,39 @@ export class ClientSession {
    * handshake, and after a failure.
    */
   get sas(): string | undefined {
-    return this.#showSas() ? this.#keys?.sas : undefined;
+    return this.#state === 'failed' ? undefined : this.#secured?.sas;
   }
   /** The SAS words, under the same conditions as {@link ClientSession.sas}. */
   get sasWords(): readonly string[] | undefined {
-    return this.#showSas() ? this.#keys?.sasWords : undefined;
+    return this.#state === 'failed' ? undefined : this.#secured?.sasWords;
   }
   /** Plaintext bytes sent so far (= the sending keystream's position after the drop). */
   get sent(): number {
-    return this.#sent;
+    return this.#secured?.send.offset ?? 0;
   }
   /** Plaintext bytes received so far (= the receiving keystream's position after the drop). */
   get received(): number {
-    return this.#received;
+    return this.#secured?.receive.offset ?? 0;
   }
   /** Bytes this side may still send before its budget is spent. */
   get sendBudgetRemaining(): number {
-    return this.#budget - this.#sent;
+    return this.#secured?.send.budgetRemaining ?? this.#sendBudget;
   }
   /** Whether this side has sent END. */
   get ended(): boolean {
-    return this.#ended;
+    return this.#secured?.send.ended ?? false;
   }
   /** Whether the peer's authenticated END has arrived. */
   get peerEnded(): boolean {
-    return this.#peerEnded;
+    return this.#secured?.receive.ended ?? false;
   }
   /** The error that killed the session, if it failed. */
   get error(): ProtocolError | undefined {
     return this.#error;
   }
-  /** The largest plaintext one DATA frame carries (longer `send`s are split). */
+  /** The largest plaintext one DATA frame carries (longer `send`s are split): 2023 bytes. */
   get maxDataLength(): number {
-    return this.#maxFrameLength - 1 - OFFSET - TAG;
+    return MAX_DATA_LENGTH;
   }
 
   /**
@@ -551,7 +465,10 @@ export class ClientSession {
    *
    * @param bytes - the next bytes received
    * @returns the events they produce, in order. A fault of the peer or the relay
-   *   ends the list with `{ type: 'error' }`: the session is then failed.
+   *   ends the list with `{ type: 'error' }` (a {@link RemoteProtocolError}); an
+   *   exception none of the checks meant to raise — a bug in this library — ends it
+   *   with an INTERNAL {@link InternalProtocolError}, never reported as tampering.
+   *   Either way the session is then failed.
    * @throws LocalProtocolError NOT_STARTED before `start()`, INVALID_ARGUMENT for a
    *   non-Uint8Array; the stored error once the session failed
    * @example
@@ -569,8 +486,8 @@ export class ClientSession {
     }
     if (this.#state === 'idle') throw new LocalProtocolError('NOT_STARTED', 'receive() before start()');
     const events: SessionEvent[] = [];
-    const { frames, error } = this.#decoder.decode(bytes);
     try {
+      const { frames, error } = this.#decoder.decode(bytes);
       for (const frame of frames) {
         const name = frameTypeName(frame.type)!;
         const row = this.#find(name);
@@ -612,14 +529,10 @@ export class ClientSession {
   }
 
   // ---------------------------------------------------------------------------
-  // The machine.
-
-  #showSas(): boolean {
-    return this.#secured && (this.#state === 'secured' || this.#state === 'closed');
-  }
+  // The driver.
 
   #flags(): SessionFlags {
-    return { role: this.#role, ended: this.#ended, peerEnded: this.#peerEnded, peerLeft: this.#peerLeft };
+    return { role: this.#role, ended: this.ended, peerEnded: this.peerEnded, peerLeft: this.#peerLeft };
   }
 
   #find(input: SessionInput): Transition | undefined {
@@ -629,30 +542,27 @@ export class ClientSession {
     return rows.find((t) => (t.role === undefined || t.role === flags.role) && (t.when?.(flags) ?? true));
   }
 
-  #local(input: 'start' | 'send' | 'end' | 'ping', text?: Uint8Array): void {
+  #local(input: LocalInput, text?: Uint8Array): void {
     if (this.#error) throw this.#error;
     const row = this.#find(input);
-    if (row === undefined) throw new LocalProtocolError(this.#refusal(input), this.#refusalMessage(input));
+    if (row === undefined) throw this.#refusal(input);
     this.#apply(row, text ?? new Uint8Array(0), []);
   }
 
-  #refusal(input: 'start' | 'send' | 'end' | 'ping'): ProtocolErrorCode {
+  /** Why a call has no row, as the caller's error. */
+  #refusal(input: LocalInput): LocalProtocolError {
     const s = this.#state;
-    if (input === 'start') return 'ALREADY_STARTED';
-    if (s === 'idle') return 'NOT_STARTED';
-    if (input === 'ping') return 'SESSION_FAILED';
-    if (this.#ended) return 'ENDED';
-    if (s === 'closed') return 'CLOSED';
-    return 'NOT_SECURED';
-  }
-
-  #refusalMessage(input: string): string {
-    const s = this.#state;
-    if (input === 'start') return 'start() was already called';
-    if (s === 'idle') return `${input}() before start()`;
-    if (this.#ended) return `${input}() after end()`;
-    if (s === 'closed') return `${input}() on a closed session`;
-    return `${input}() before the session is secured (state ${s})`;
+    const [code, message]: [ProtocolErrorCode, string] =
+      input === 'start'
+        ? ['ALREADY_STARTED', 'start() was already called']
+        : s === 'idle'
+          ? ['NOT_STARTED', `${input}() before start()`]
+          : this.ended
+            ? ['ENDED', `${input}() after end()`]
+            : s === 'closed'
+              ? ['CLOSED', `${input}() on a closed session`]
+              : ['NOT_SECURED', `${input}() before the session is secured (state ${s})`];
+    return new LocalProtocolError(code, message);
   }
 
   #apply(row: Transition, body: Uint8Array, events: SessionEvent[]): void {
@@ -660,40 +570,38 @@ export class ClientSession {
     const to = row.to;
     if (to === 'same') return;
     this.#state = typeof to === 'function' ? to(this.#flags()) : to;
-    if (this.#state === 'closed') this.#wipeStreams();
+    if (this.#state === 'closed') this.#wipe();
   }
 
+  /**
+   * The one boundary: a ProtocolError thrown by a check stays what it is; anything
+   * else is a bug here (INTERNAL), never blamed on the peer.
+   */
   #fail(e: unknown, events: SessionEvent[]): void {
-    // Anything but a ProtocolError (a bug, or a dependency refusing hostile input
-    // in a way we did not foresee) still kills the session, never escapes receive().
     const error =
-      e instanceof RemoteProtocolError || e instanceof LocalProtocolError
+      e instanceof RemoteProtocolError ||
+      e instanceof LocalProtocolError ||
+      e instanceof InternalProtocolError
         ? e
-        : Object.assign(new RemoteProtocolError('MALFORMED_FRAME', 'malformed input'), { cause: e });
+        : new InternalProtocolError(e);
     this.#error = error;
     this.#state = 'failed';
     // Bytes queued before the fault (e.g. our CONFIRM, so that the peer learns of a
     // failed confirmation too) stay queued; nothing is queued after it.
-    this.#wipeStreams();
-    this.#own?.secretKey.fill(0);
+    this.#wipe();
     events.push({ type: 'error', error });
   }
 
-  #wipeStreams(): void {
-    this.#sendStream?.wipe();
-    this.#recvStream?.wipe();
-    this.#sendMac?.destroy();
-    this.#recvMac?.destroy();
-    this.#sendStream = this.#recvStream = undefined;
-    this.#sendMac = this.#recvMac = undefined;
-  }
-
-  #queue(bytes: Uint8Array): void {
-    this.#output.push(bytes);
+  #wipe(): void {
+    this.#handshake?.wipe();
+    this.#handshake = undefined;
+    this.#secured?.send.wipe();
+    this.#secured?.receive.wipe();
+    this.#passphrase?.fill(0);
   }
 
   #queueFrame(type: number, body: Uint8Array): void {
-    this.#queue(encodeFrame({ type, body }, this.#maxFrameLength));
+    this.#output.push(encodeFrame({ type, body }));
   }
 
   #run(action: SessionAction, body: Uint8Array, events: SessionEvent[]): void {
@@ -707,18 +615,35 @@ export class ClientSession {
         this.#queueFrame(FrameType.PING, new Uint8Array(0));
         return;
       case 'sendData':
-        this.#sendData(body);
+        this.#output.push(...this.#records().send.encodeData(body));
         return;
       case 'sendEnd':
-        this.#sendEnd();
+        this.#output.push(this.#records().send.encodeEnd());
         return;
       case 'onWaiting':
         decodeEmpty('WAITING', body);
         events.push({ type: 'waiting' });
         return;
-      case 'onPaired':
-        this.#onPaired(body, events);
+      case 'onPaired': {
+        const { role, peerName } = decodePaired(body);
+        this.#role = role;
+        this.#peerName = peerName;
+        events.push({ type: 'paired', role, peerName });
+        const { handshake, frames } = Handshake.begin({
+          role,
+          room: this.#room,
+          name: this.#name,
+          peerName,
+          group: this.#group,
+          minGroupBits: this.#minGroupBits,
+          passphrase: this.#passphrase,
+          randomBytes: this.#randomBytes,
+          sendBudget: this.#sendBudget,
+        });
+        this.#handshake = handshake;
+        this.#output.push(...frames);
         return;
+      }
       case 'onPing':
         this.#queueFrame(FrameType.PONG, decodePing(body).slice());
         return;
@@ -734,25 +659,31 @@ export class ClientSession {
       case 'onPeerLeft':
         decodeEmpty('PEER_LEFT', body);
         this.#peerLeft = true;
-        events.push({ type: 'peer-left', ended: this.#peerEnded });
+        events.push({ type: 'peer-left', ended: this.peerEnded });
         return;
       case 'onCommit':
-        this.#onCommit(body);
+        this.#output.push(...this.#handshaking().onCommit(body));
         return;
       case 'onResponderKex':
-        this.#onResponderKex(body);
+        this.#output.push(...this.#handshaking().onResponderKex(body));
         return;
       case 'onInitiatorKex':
-        this.#onInitiatorKex(body);
+        this.#output.push(...this.#handshaking().onInitiatorKex(body));
         return;
-      case 'onConfirm':
-        this.#onConfirm(body, events);
+      case 'onConfirm': {
+        const secured = this.#handshaking().onConfirm(body);
+        this.#handshake = undefined;
+        this.#secured = secured;
+        events.push({ type: 'secured', sas: secured.sas, sasWords: secured.sasWords });
         return;
+      }
       case 'onData':
-        this.#onData(body, events);
+        events.push({ type: 'text', data: this.#records().receive.decodeData(body) });
         return;
       case 'onEnd':
-        this.#onEnd(body, events);
+        this.#records().receive.decodeEnd(body);
+        events.push({ type: 'peer-ended' });
+        if (this.ended) events.push({ type: 'closed' });
         return;
       case 'onConnectionLost':
         throw new RemoteProtocolError(
@@ -764,235 +695,15 @@ export class ClientSession {
     }
   }
 
-  // ---------------------------------------------------------------------------
-  // Handshake.
-
-  #makeKex(group: { id: number; group: DHGroup }): OwnKex {
-    const nonce = this.#randomBytes(messageLengths.nonce);
-    if (!(nonce instanceof Uint8Array) || nonce.length !== messageLengths.nonce) {
-      throw new LocalProtocolError('INVALID_ARGUMENT', '"randomBytes" returned the wrong length');
-    }
-    const dh = createDH(group.group, { randomBytes: this.#randomBytes });
-    let pair: { secretKey: Uint8Array; publicKey: Uint8Array };
-    try {
-      pair = dh.keygen();
-    } catch (e) {
-      // Only the injected randomness can make keygen fail: a local fault, not tampering.
-      throw Object.assign(
-        new LocalProtocolError(
-          'INVALID_ARGUMENT',
-          `"randomBytes" gave unusable bytes: ${e instanceof Error ? e.message : String(e)}`,
-        ),
-        { cause: e },
-      );
-    }
-    const { secretKey, publicKey } = pair;
-    const body = encodeKex({ suite: SUITE_FFDH_RC4DROP3072_HMACSHA256, group: group.id, nonce, publicKey });
-    return { dh, secretKey, publicKey, body };
+  /** The handshake; the table runs handshake actions only while it exists. */
+  #handshaking(): Handshake {
+    if (this.#handshake === undefined) throw new Error(`no handshake in state ${this.#state}`);
+    return this.#handshake;
   }
 
-  #onPaired(body: Uint8Array, events: SessionEvent[]): void {
-    const { role, peerName } = decodePaired(body);
-    this.#role = role;
-    this.#peerName = peerName;
-    events.push({ type: 'paired', role, peerName });
-    if (role === 'initiator') {
-      const own = this.#makeKex(this.#group);
-      this.#own = own;
-      const commit = encodeCommit({
-        suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
-        group: this.#group.id,
-        commitment: commitmentOf(own.body),
-      });
-      this.#commitBody = commit;
-      this.#queueFrame(FrameType.COMMIT, commit);
-    }
+  /** The two directions; the table runs record actions only once secured. */
+  #records(): Secured {
+    if (this.#secured === undefined) throw new Error(`no records in state ${this.#state}`);
+    return this.#secured;
   }
-
-  #onCommit(body: Uint8Array): void {
-    const commit = decodeCommit(body);
-    if (!SUPPORTED_SUITES.includes(commit.suite)) {
-      throw new RemoteProtocolError('UNSUPPORTED_SUITE', `unsupported cipher suite 0x${hex16(commit.suite)}`);
-    }
-    const known = groupById(commit.group);
-    if (known === undefined) {
-      throw new RemoteProtocolError('UNKNOWN_GROUP', `unknown group id 0x${hex16(commit.group)}`);
-    }
-    if (known.group.bits < this.#minGroupBits) {
-      throw new RemoteProtocolError(
-        'GROUP_TOO_SMALL',
-        `the peer proposed ${known.name} (${known.group.bits} bits), below the minimum ${this.#minGroupBits}`,
-      );
-    }
-    this.#commitBody = body.slice();
-    this.#commit = { suite: commit.suite, group: commit.group, commitment: this.#commitBody.subarray(4) };
-    const own = this.#makeKex({ id: commit.group, group: known.group });
-    this.#own = own;
-    this.#responderKexBody = own.body;
-    this.#queueFrame(FrameType.KEX, own.body);
-  }
-
-  #sharedSecret(peerPublicKey: Uint8Array): Uint8Array {
-    const own = this.#own!;
-    if (peerPublicKey.length !== own.dh.lengths.publicKey) {
-      throw new RemoteProtocolError(
-        'MALFORMED_FRAME',
-        `KEX public key of ${peerPublicKey.length} bytes, expected ${own.dh.lengths.publicKey}`,
-      );
-    }
-    if (equalBytes(peerPublicKey, own.publicKey)) {
-      throw new RemoteProtocolError('INVALID_PUBLIC_KEY', 'the peer public key equals ours (reflection)');
-    }
-    try {
-      return own.dh.getSharedSecret(own.secretKey, peerPublicKey);
-    } catch {
-      throw new RemoteProtocolError('INVALID_PUBLIC_KEY', 'the peer public key failed validation');
-    } finally {
-      own.secretKey.fill(0);
-    }
-  }
-
-  #onResponderKex(body: Uint8Array): void {
-    const kex = decodeKex(body);
-    if (kex.suite !== SUITE_FFDH_RC4DROP3072_HMACSHA256 || kex.group !== this.#group.id) {
-      throw new RemoteProtocolError('PARAMETER_MISMATCH', 'the responder KEX names another suite or group');
-    }
-    const responderKexBody = body.slice();
-    const shared = this.#sharedSecret(kex.publicKey);
-    const own = this.#own!;
-    this.#queueFrame(FrameType.KEX, own.body);
-    this.#derive(shared, responderKexBody, own.body);
-  }
-
-  #onInitiatorKex(body: Uint8Array): void {
-    const commit = this.#commit!;
-    if (!equalBytes(commitmentOf(body), commit.commitment)) {
-      throw new RemoteProtocolError('COMMITMENT_MISMATCH', 'the initiator KEX does not match its commitment');
-    }
-    const kex = decodeKex(body);
-    if (kex.suite !== commit.suite || kex.group !== commit.group) {
-      throw new RemoteProtocolError('PARAMETER_MISMATCH', 'the initiator KEX names another suite or group');
-    }
-    const initiatorKexBody = body.slice();
-    const shared = this.#sharedSecret(kex.publicKey);
-    this.#derive(shared, this.#responderKexBody!, initiatorKexBody);
-  }
-
-  #derive(shared: Uint8Array, responderKexBody: Uint8Array, initiatorKexBody: Uint8Array): void {
-    const initiator = this.#role === 'initiator';
-    const th = transcriptHash({
-      room: this.#room,
-      initiatorName: initiator ? this.#name : this.#peerName!,
-      responderName: initiator ? this.#peerName! : this.#name,
-      commitBody: this.#commitBody!,
-      responderKexBody,
-      initiatorKexBody,
-    });
-    const keys = deriveKeys(shared, th, this.#passphrase);
-    shared.fill(0);
-    this.#passphrase?.fill(0); // a session derives keys once: the passphrase is done with
-    this.#keys = keys;
-    const out = initiator ? keys.i2r : keys.r2i;
-    const inn = initiator ? keys.r2i : keys.i2r;
-    this.#sendStream = createRC4(out.rc4Key, { drop: RC4_DROP });
-    this.#recvStream = createRC4(inn.rc4Key, { drop: RC4_DROP });
-    this.#sendMac = new Mac(out.macKey);
-    this.#recvMac = new Mac(inn.macKey);
-    // The RC4 states and the keyed HMACs now hold what they need; the session keeps
-    // only the SAS and the two CONFIRM bodies, not the keys themselves.
-    for (const key of [out.rc4Key, out.macKey, inn.rc4Key, inn.macKey]) key.fill(0);
-    keys.initiatorConfirmKey.fill(0);
-    keys.responderConfirmKey.fill(0);
-    this.#queueFrame(FrameType.CONFIRM, initiator ? keys.initiatorConfirm : keys.responderConfirm);
-  }
-
-  #onConfirm(body: Uint8Array, events: SessionEvent[]): void {
-    const keys = this.#keys!;
-    const expected = this.#role === 'initiator' ? keys.responderConfirm : keys.initiatorConfirm;
-    if (body.length !== messageLengths.confirm || !equalBytes(body, expected)) {
-      throw new RemoteProtocolError(
-        'AUTH_FAILED',
-        'key confirmation failed: a wrong passphrase, or someone in the middle of the key exchange',
-      );
-    }
-    this.#own = undefined;
-    this.#secured = true;
-    events.push({ type: 'secured', sas: keys.sas, sasWords: keys.sasWords });
-  }
-
-  // ---------------------------------------------------------------------------
-  // Records.
-
-  #sendData(text: Uint8Array): void {
-    if (text.length === 0) return;
-    if (this.#sent + text.length > this.#budget) {
-      throw new LocalProtocolError(
-        'BUDGET_EXHAUSTED',
-        `sending ${text.length} bytes would pass the budget of ${this.#budget} (${this.#budget - this.#sent} left): end() and start a new session`,
-      );
-    }
-    const max = this.maxDataLength;
-    const stream = this.#sendStream!;
-    const mac = this.#sendMac!;
-    for (let i = 0; i < text.length; i += max) {
-      const chunk = text.subarray(i, Math.min(i + max, text.length));
-      const n = chunk.length;
-      const frame = new Uint8Array(HEADER + OFFSET + n + TAG);
-      _writeHeader(frame, 0, 1 + OFFSET + n + TAG, FrameType.DATA);
-      _putU64(frame, HEADER, this.#sent);
-      stream.xor(chunk, frame.subarray(HEADER + OFFSET, HEADER + OFFSET + n));
-      frame.set(mac.tag(FrameType.DATA, frame.subarray(HEADER, HEADER + OFFSET + n)), HEADER + OFFSET + n);
-      this.#sent += n;
-      this.#queue(frame);
-    }
-  }
-
-  #sendEnd(): void {
-    const frame = new Uint8Array(HEADER + OFFSET + TAG);
-    _writeHeader(frame, 0, 1 + OFFSET + TAG, FrameType.END);
-    _putU64(frame, HEADER, this.#sent);
-    frame.set(this.#sendMac!.tag(FrameType.END, frame.subarray(HEADER, HEADER + OFFSET)), HEADER + OFFSET);
-    this.#ended = true;
-    this.#queue(frame);
-  }
-
-  #checkOffset(offset: number): void {
-    if (offset !== this.#received) {
-      throw new RemoteProtocolError(
-        'BAD_OFFSET',
-        `offset ${offset < 0 ? '≥ 2^53' : offset} where ${this.#received} was expected: a frame was dropped, replayed or reordered`,
-      );
-    }
-  }
-
-  #onData(body: Uint8Array, events: SessionEvent[]): void {
-    const { offset, ciphertext, tag } = decodeData(body);
-    this.#checkOffset(offset);
-    // The tag before the budget: a frame the relay forged is AUTH_FAILED (tampering),
-    // never mistaken for a peer that honestly ran out of budget.
-    if (!equalBytes(tag, this.#recvMac!.tag(FrameType.DATA, body.subarray(0, body.length - TAG)))) {
-      throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
-    }
-    if (this.#received + ciphertext.length > this.#budget) {
-      throw new RemoteProtocolError('BUDGET_EXHAUSTED', 'the peer sent past the byte budget');
-    }
-    const data = this.#recvStream!.xor(ciphertext);
-    this.#received += data.length;
-    events.push({ type: 'text', data });
-  }
-
-  #onEnd(body: Uint8Array, events: SessionEvent[]): void {
-    const { offset, tag } = decodeEnd(body);
-    this.#checkOffset(offset);
-    if (!equalBytes(tag, this.#recvMac!.tag(FrameType.END, body.subarray(0, OFFSET)))) {
-      throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
-    }
-    this.#peerEnded = true;
-    events.push({ type: 'peer-ended' });
-    if (this.#ended) events.push({ type: 'closed' });
-  }
-}
-
-function hex16(n: number): string {
-  return n.toString(16).padStart(4, '0');
 }

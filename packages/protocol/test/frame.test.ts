@@ -206,7 +206,7 @@ describe('envelope messages', () => {
     const body = encodeHello({ room: 'ab', name: 'zé' });
     expect(hex(body)).toBe('0102616203' + '7ac3a9');
     expect(decodeHello(body)).toEqual({ version: 1, room: 'ab', name: 'zé' });
-    expect(decodeHello(encodeHello({ room: '', name: 'x' })).room).toBe('');
+    expect(() => encodeHello({ room: '', name: 'x' })).toThrow(LocalProtocolError);
   });
 
   it('HELLO: version checked first, then layout and text', () => {
@@ -221,14 +221,16 @@ describe('envelope messages', () => {
     expect(code([2])).toBe('UNSUPPORTED_VERSION');
     expect(code([2, 99, 99])).toBe('UNSUPPORTED_VERSION');
     expect(code([])).toBe('MALFORMED_FRAME');
-    expect(code([1, 0, 0])).toBe('MALFORMED_FRAME'); // empty name
-    expect(code([1, 0, 1, 0x61, 0x62])).toBe('MALFORMED_FRAME'); // trailing byte
+    expect(code([1, 0, 0])).toBe('MALFORMED_FRAME'); // empty room and name
+    expect(code([1, 0, 1, 0x61])).toBe('MALFORMED_FRAME'); // empty room (§3.1: no default room)
+    expect(code([1, 1, 0x72, 0])).toBe('MALFORMED_FRAME'); // empty name
+    expect(code([1, 1, 0x72, 1, 0x61, 0x62])).toBe('MALFORMED_FRAME'); // trailing byte
     expect(code([1, 5, 1])).toBe('MALFORMED_FRAME');
-    expect(code([1, 0, 1, 0x07])).toBe('MALFORMED_FRAME'); // BEL
-    expect(code([1, 0, 1, 0xff])).toBe('MALFORMED_FRAME'); // not UTF-8
-    expect(code([1, 0, 3, 0xe2, 0x80, 0xae])).toBe('MALFORMED_FRAME'); // U+202E RLO
-    expect(code([1, 0, 3, 0xef, 0xbb, 0xbf])).toBe('ok'); // a BOM is kept, not stripped
-    expect(decodeHello(new Uint8Array([1, 0, 3, 0xef, 0xbb, 0xbf])).name).toBe('\ufeff');
+    expect(code([1, 1, 0x72, 1, 0x07])).toBe('MALFORMED_FRAME'); // BEL
+    expect(code([1, 1, 0x72, 1, 0xff])).toBe('MALFORMED_FRAME'); // not UTF-8
+    expect(code([1, 1, 0x72, 3, 0xe2, 0x80, 0xae])).toBe('MALFORMED_FRAME'); // U+202E RLO
+    expect(code([1, 1, 0x72, 3, 0xef, 0xbb, 0xbf])).toBe('ok'); // a BOM is kept, not stripped
+    expect(decodeHello(new Uint8Array([1, 1, 0x72, 3, 0xef, 0xbb, 0xbf])).name).toBe('\ufeff');
   });
 
   it('names and rooms are validated locally', () => {
@@ -239,8 +241,8 @@ describe('envelope messages', () => {
     expect(() => validateName('a\nb')).toThrow(/control/);
     expect(() => validateName('\ud800')).toThrow(/surrogate/);
     expect(validateName('😀')).toHaveLength(4);
-    expect(validateRoom('')).toHaveLength(0);
-    expect(() => validateRoom('r'.repeat(65))).toThrow(/0\.\.64/);
+    expect(() => validateRoom('')).toThrow(LocalProtocolError);
+    expect(() => validateRoom('r'.repeat(65))).toThrow(/1\.\.64/);
     expect(() => validateName(5 as unknown as string)).toThrow('"name" expected string, got number');
     expect(() => encodeHello({ room: 'r', name: 'n', version: 256 })).toThrow(/"version"/);
   });

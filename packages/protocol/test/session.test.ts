@@ -141,13 +141,14 @@ describe('two sessions through a Relay, in memory', () => {
     expect(a.state).toBe('secured');
   });
 
-  it('the default room is used when none is given', () => {
+  it('the default room is used when none is given; an empty room is refused locally', () => {
     const net = new Net();
     net.add('a', { name: 'a', randomBytes: seededRandom('a') });
-    net.add('b', { room: '', name: 'b', randomBytes: seededRandom('b') });
+    net.add('b', { room: DEFAULT_ROOM, name: 'b', randomBytes: seededRandom('b') });
     net.pump();
     expect(net.clients.get('a')!.sas).toBe(net.clients.get('b')!.sas);
-    expect(net.actions).toContainEqual({ type: 'log', event: 'hello', connId: 'b', room: DEFAULT_ROOM });
+    expect(net.actions).toContainEqual({ type: 'log', event: 'hello', connId: 'a', room: DEFAULT_ROOM });
+    expect(() => new ClientSession({ name: 'c', room: '' })).toThrow(/"room" expected 1\.\.64 bytes/);
   });
 
   it('PING/PONG with the relay at any time', () => {
@@ -248,30 +249,21 @@ describe('caller misuse: LocalProtocolError, state unchanged', () => {
     expect(net.ev('bob').at(-1)).toEqual({ type: 'peer-ended' });
   });
 
-  it('a receiver enforces its own budget on the peer', () => {
-    const { net, alice } = securedPair({ bob: { byteBudget: 5 } });
+  it("byteBudget limits only what this side sends: the peer's direction is held to the version's 2^30", () => {
+    // §6.3: the budget is fixed by the version, so no agreement is needed; a lower
+    // local byteBudget is the sender's own choice and never refuses the peer.
+    const { net, alice, bob } = securedPair({ bob: { byteBudget: 5 } });
     alice.send(utf8('123456'));
     net.pump();
-    expect(net.errorOf('bob')?.code).toBe('BUDGET_EXHAUSTED');
-    expect(net.texts('bob')).toBe('');
-  });
-
-  it('the receiver budget at its edge: exactly the budget arrives, one byte more is refused', () => {
-    const { net, alice, bob } = securedPair({ bob: { byteBudget: 5 } });
-    alice.send(utf8('12'));
-    alice.send(utf8('345'));
-    net.pump();
-    expect(net.texts('bob')).toBe('12345');
-    expect(bob.received).toBe(5);
+    expect(net.texts('bob')).toBe('123456');
     expect(bob.state).toBe('secured');
-    alice.send(utf8('6'));
-    net.pump();
-    expect(net.errorOf('bob')?.code).toBe('BUDGET_EXHAUSTED');
-    expect(net.texts('bob')).toBe('12345');
+    expect(() => bob.send(utf8('123456'))).toThrow(expect.objectContaining({ code: 'BUDGET_EXHAUSTED' }));
+    expect(alice.sendBudgetRemaining).toBe(2 ** 30 - 6);
+    expect(() => new ClientSession({ name: 'a', byteBudget: 2 ** 30 + 1 })).toThrow(/"byteBudget"/);
   });
 
-  it('a forged DATA past the budget is AUTH_FAILED (tampering), not BUDGET_EXHAUSTED', () => {
-    const { bob } = securedPair({ bob: { byteBudget: 5 } });
+  it('a forged DATA is AUTH_FAILED (tampering)', () => {
+    const { bob } = securedPair();
     // right offset, 6 bytes of "ciphertext", a made-up tag
     const body = new Uint8Array(8 + 6 + 16).fill(0x41);
     body.fill(0, 0, 8);
@@ -484,5 +476,45 @@ describe('the transition table', () => {
     expect(types(events)).toEqual(['error']);
     expect((events[0] as { error: ProtocolError }).error.code).toBe('CONNECTION_LOST');
     expect(() => alice.send(utf8('late'))).toThrow((events[0] as { error: ProtocolError }).error);
+  });
+});
+
+describe('a bug inside receive() is INTERNAL, never tampering', () => {
+  it('an unexpected exception in the record layer fails the session with INTERNAL (code, class, message)', async () => {
+    const { vi } = await import('vitest');
+    const { InternalProtocolError, RecordState, errorKind } = await import('../src/index');
+    const { net, alice, bob } = securedPair();
+    const spy = vi.spyOn(RecordState.prototype, 'decodeData').mockImplementation(() => {
+      throw new TypeError('boom');
+    });
+    try {
+      alice.send(utf8('hi'));
+      net.pump();
+    } finally {
+      spy.mockRestore();
+    }
+    const error = net.errorOf('bob')!;
+    expect(error).toBeInstanceOf(InternalProtocolError);
+    expect(error.code).toBe('INTERNAL');
+    expect(errorKind(error.code)).toBe('internal');
+    expect(isTamperingError(error)).toBe(false);
+    expect(error.message).toMatch(/internal error in @arctalk\/protocol \(a bug, not the peer\): boom/);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+    expect(bob.state).toBe('failed');
+    expect(() => bob.receive(new Uint8Array(0))).toThrow(error);
+  });
+
+  it('a randomness source that throws during the handshake is INTERNAL too', () => {
+    const net = new Net();
+    const a = net.add('a', {
+      name: 'a',
+      randomBytes: () => {
+        throw new RangeError('entropy source gone');
+      },
+    });
+    net.add('b', { name: 'b', randomBytes: seededRandom('b') });
+    net.pump();
+    expect(a.error?.code).toBe('INTERNAL');
+    expect(isTamperingError(a.error)).toBe(false);
   });
 });

@@ -1,0 +1,561 @@
+/**
+ * PROTOCOL.md §4, the handshake: cipher suite and group registry, the COMMIT and
+ * KEX bodies, and {@link Handshake}, the state that exists only while two clients
+ * agree on keys — commit-then-reveal as in ZRTP (RFC 6189), finite-field DH in the
+ * RFC 7919 / RFC 3526 groups, CONFIRM as HMAC-SHA256 (RFC 2104). It ends by
+ * handing the session its two {@link RecordState}s and the SAS, then is dropped
+ * (as snow turns a finished `HandshakeState` into a `TransportState`). Group ids
+ * reuse the IANA TLS NamedGroup code points for RFC 7919 groups (256–260) and the
+ * IKEv2 Diffie-Hellman group numbers for RFC 3526 groups (14–18).
+ * @module
+ */
+import { createDH, type DH, type DHGroup, groups } from '@arctalk/dh';
+import { _equalBytes } from './_hash';
+import { _abytes, _putU16, _readU16 } from './_util';
+import type { Role } from './envelope';
+import { LocalProtocolError, RemoteProtocolError } from './errors';
+import { encodeFrame, FrameType } from './frame';
+import { commitmentOf, deriveKeys, transcriptHash } from './keys';
+import { RecordState, recordLengths } from './record';
+
+/** Sizes of the client-to-client message fields, in bytes. */
+export const messageLengths = Object.freeze({
+  suite: 2,
+  group: 2,
+  /** SHA-256 commitment in COMMIT */
+  commitment: 32,
+  /** random nonce in KEX */
+  nonce: 32,
+  /** HMAC-SHA256 in CONFIRM */
+  confirm: 32,
+  /** u64 offset in DATA and END (the record layer's, §6) */
+  offset: recordLengths.offset,
+  /** truncated HMAC-SHA256 tag in DATA and END (the record layer's, §6) */
+  tag: recordLengths.tag,
+});
+
+/** Default minimum group size accepted from the peer, in bits. */
+export const DEFAULT_MIN_GROUP_BITS = 2048;
+/** The group an initiator proposes by default. */
+export const DEFAULT_GROUP = 'ffdhe2048';
+
+/**
+ * The one cipher suite of version 1: finite-field DH (RFC 7919 / RFC 3526 groups),
+ * HKDF-SHA256 (RFC 5869), RC4-drop[3072] per direction, HMAC-SHA256 (RFC 2104)
+ * truncated to 128 bits.
+ */
+export const SUITE_FFDH_RC4DROP3072_HMACSHA256 = 0x0001;
+
+/** Every cipher suite this version implements. */
+export const SUPPORTED_SUITES: readonly number[] = Object.freeze([SUITE_FFDH_RC4DROP3072_HMACSHA256]);
+
+/** Wire ids of the Diffie-Hellman groups (u16). */
+export const GroupId = Object.freeze({
+  modp2048: 0x000e,
+  modp3072: 0x000f,
+  modp4096: 0x0010,
+  modp6144: 0x0011,
+  modp8192: 0x0012,
+  ffdhe2048: 0x0100,
+  ffdhe3072: 0x0101,
+  ffdhe4096: 0x0102,
+  ffdhe6144: 0x0103,
+  ffdhe8192: 0x0104,
+} as const);
+
+/** The name of a registered group, e.g. `'ffdhe2048'`. */
+export type GroupName = keyof typeof GroupId;
+
+/**
+ * The group registered under a wire id.
+ *
+ * @param id - a u16 group id
+ * @returns the group and its name, or undefined for an unknown id
+ * @example
+ * ```ts
+ * groupById(0x0100)?.name; // 'ffdhe2048'
+ * ```
+ */
+export function groupById(id: number): { name: GroupName; group: DHGroup } | undefined {
+  for (const [name, value] of Object.entries(GroupId) as [GroupName, number][]) {
+    if (value === id) return { name, group: groups[name] };
+  }
+  return undefined;
+}
+
+/**
+ * The wire id of a group given by name or by value (matched on p and g).
+ *
+ * @param group - a registered group name or a DHGroup
+ * @returns the id and the group, or undefined if it has no id
+ * @example
+ * ```ts
+ * groupId('ffdhe3072')?.id; // 0x0101
+ * ```
+ */
+export function groupId(
+  group: DHGroup | string,
+): { id: number; name: GroupName; group: DHGroup } | undefined {
+  for (const [name, id] of Object.entries(GroupId) as [GroupName, number][]) {
+    const g = groups[name];
+    if (typeof group === 'string' ? group === name : group.p === g.p && group.g === g.g) {
+      return { id, name, group: g };
+    }
+  }
+  return undefined;
+}
+
+const u16 = _readU16;
+const putU16 = _putU16;
+
+function checkU16(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"${name}" expected integer 0..65535, got ${String(value)}`,
+    );
+  }
+}
+
+function checkBytes(name: string, value: unknown, min: number, max: number): asserts value is Uint8Array {
+  _abytes(name, value);
+  if (value.length < min || value.length > max) {
+    const want = min === max ? `${min}` : `${min}..${max}`;
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"${name}" expected length ${want}, got ${value.length}`,
+    );
+  }
+}
+
+/** COMMIT: `u16 suite | u16 group | 32-byte commitment`. */
+export interface Commit {
+  suite: number;
+  group: number;
+  commitment: Uint8Array;
+}
+
+/**
+ * Encodes a COMMIT body.
+ *
+ * @param commit - suite, group id and the 32-byte commitment
+ * @returns the 36-byte body
+ * @throws LocalProtocolError INVALID_ARGUMENT for a suite or group outside 0..65535 or a
+ *   commitment that is not 32 bytes
+ * @example
+ * ```ts
+ * encodeCommit({ suite: 1, group: GroupId.ffdhe2048, commitment });
+ * ```
+ */
+export function encodeCommit(commit: Commit): Uint8Array {
+  checkU16('suite', commit.suite);
+  checkU16('group', commit.group);
+  checkBytes('commitment', commit.commitment, messageLengths.commitment, messageLengths.commitment);
+  const out = new Uint8Array(4 + messageLengths.commitment);
+  putU16(out, 0, commit.suite);
+  putU16(out, 2, commit.group);
+  out.set(commit.commitment, 4);
+  return out;
+}
+
+/**
+ * Decodes a COMMIT body.
+ *
+ * @param body - the frame body
+ * @returns suite, group id, commitment (a view into `body`)
+ * @throws RemoteProtocolError MALFORMED_FRAME unless the body is 36 bytes
+ * @example
+ * ```ts
+ * const { suite, group } = decodeCommit(frame.body);
+ * ```
+ */
+export function decodeCommit(body: Uint8Array): Commit {
+  if (body.length !== 4 + messageLengths.commitment) {
+    throw new RemoteProtocolError('MALFORMED_FRAME', `COMMIT body of ${body.length} bytes, expected 36`);
+  }
+  return { suite: u16(body, 0), group: u16(body, 2), commitment: body.subarray(4) };
+}
+
+/** KEX: `u16 suite | u16 group | 32-byte nonce | public key (|p| bytes, big-endian)`. */
+export interface Kex {
+  suite: number;
+  group: number;
+  nonce: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/**
+ * Encodes a KEX body.
+ *
+ * @param kex - suite, group id, 32-byte nonce, public key (|p| bytes for its group)
+ * @returns the body (36 + publicKey.length bytes)
+ * @throws LocalProtocolError INVALID_ARGUMENT for a suite or group outside 0..65535, a nonce
+ *   that is not 32 bytes or an empty public key
+ * @example
+ * ```ts
+ * encodeKex({ suite: 1, group: GroupId.ffdhe2048, nonce, publicKey });
+ * ```
+ */
+export function encodeKex(kex: Kex): Uint8Array {
+  checkU16('suite', kex.suite);
+  checkU16('group', kex.group);
+  checkBytes('nonce', kex.nonce, messageLengths.nonce, messageLengths.nonce);
+  checkBytes('publicKey', kex.publicKey, 1, Number.MAX_SAFE_INTEGER);
+  const out = new Uint8Array(4 + messageLengths.nonce + kex.publicKey.length);
+  putU16(out, 0, kex.suite);
+  putU16(out, 2, kex.group);
+  out.set(kex.nonce, 4);
+  out.set(kex.publicKey, 4 + messageLengths.nonce);
+  return out;
+}
+
+/**
+ * Decodes a KEX body. The public key's length is checked by the caller against
+ * the group (it must be exactly |p| bytes).
+ *
+ * @param body - the frame body
+ * @returns suite, group id, nonce and public key (views into `body`)
+ * @throws RemoteProtocolError MALFORMED_FRAME if the body has no room for a public key
+ * @example
+ * ```ts
+ * const { publicKey } = decodeKex(frame.body);
+ * ```
+ */
+export function decodeKex(body: Uint8Array): Kex {
+  // 36 bytes or fewer (including fewer than 4, with no room for suite and group)
+  if (body.length <= 4 + messageLengths.nonce) {
+    throw new RemoteProtocolError('MALFORMED_FRAME', `KEX body of ${body.length} bytes is too short`);
+  }
+  return {
+    suite: u16(body, 0),
+    group: u16(body, 2),
+    nonce: body.subarray(4, 4 + messageLengths.nonce),
+    publicKey: body.subarray(4 + messageLengths.nonce),
+  };
+}
+
+const FFDHE_GROUPS = ['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const;
+
+/**
+ * The group a session proposes when none is given: the smallest RFC 7919 group of at
+ * least `minGroupBits` ({@link DEFAULT_GROUP} under the default policy), so that a
+ * side never proposes a group its own policy would refuse.
+ *
+ * @param minGroupBits - the session's minimum group size, in bits
+ * @returns a group name; `'ffdhe8192'` when no group is large enough (the
+ *   constructor then refuses it against the policy)
+ * @example
+ * ```ts
+ * defaultGroupFor(2048); // 'ffdhe2048'
+ * defaultGroupFor(3000); // 'ffdhe3072'
+ * ```
+ */
+export function defaultGroupFor(minGroupBits: number): GroupName {
+  return FFDHE_GROUPS.find((name) => groups[name].bits >= minGroupBits) ?? 'ffdhe8192';
+}
+
+// ---------------------------------------------------------------------------
+// The handshake state.
+
+/** What a {@link Handshake} needs to know, fixed when the pair is formed. */
+export interface HandshakeConfig {
+  readonly role: Role;
+  /** the room as sent in HELLO */
+  readonly room: string;
+  readonly name: string;
+  readonly peerName: string;
+  /** the group this side proposes (used only as initiator) */
+  readonly group: { readonly id: number; readonly group: DHGroup };
+  /** refuse a proposed group below this many bits */
+  readonly minGroupBits: number;
+  /** the passphrase bytes, zeroed once the keys are derived */
+  readonly passphrase: Uint8Array | undefined;
+  readonly randomBytes: (length: number) => Uint8Array;
+  /** this side's sending budget (bytes, at most {@link DEFAULT_BYTE_BUDGET}) */
+  readonly sendBudget: number;
+}
+
+/** What a finished handshake hands over. */
+export interface Secured {
+  /** the SAS, three PGP words joined by spaces */
+  readonly sas: string;
+  readonly sasWords: readonly string[];
+  /** this side's sending direction */
+  readonly send: RecordState;
+  /** the peer's direction */
+  readonly receive: RecordState;
+}
+
+interface OwnKex {
+  readonly dh: DH;
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/** The handshake's own steps; each holds only what that step needs. */
+type Step =
+  /** responder: waiting for COMMIT */
+  | { readonly at: 'awaiting-commit' }
+  /** initiator: COMMIT sent, waiting for KEX_r */
+  | { readonly at: 'committed'; readonly own: OwnKex; readonly commitBody: Uint8Array }
+  /** responder: KEX_r sent, waiting for KEX_i */
+  | {
+      readonly at: 'exchanged';
+      readonly own: OwnKex;
+      readonly commitBody: Uint8Array;
+      readonly commitment: Uint8Array;
+      readonly suite: number;
+      readonly group: number;
+    }
+  /** both: CONFIRM sent, waiting for the peer's */
+  | { readonly at: 'confirming'; readonly expected: Uint8Array; readonly secured: Secured }
+  | { readonly at: 'done' };
+
+const CONFIRM_FAILED =
+  'key confirmation failed: a wrong passphrase, or someone in the middle of the key exchange';
+
+/**
+ * One side of the §4 handshake. Created when the pair is formed; every method
+ * takes a received body and returns the whole frames to send; {@link Handshake.onConfirm}
+ * returns the {@link Secured} result. Faults of the peer throw {@link RemoteProtocolError}.
+ *
+ * @example
+ * ```ts
+ * const { handshake, frames } = Handshake.begin(config); // initiator: [COMMIT]
+ * ```
+ */
+export class Handshake {
+  readonly #config: HandshakeConfig;
+  #step: Step;
+
+  private constructor(config: HandshakeConfig, step: Step) {
+    this.#config = config;
+    this.#step = step;
+  }
+
+  /**
+   * Starts the handshake when PAIRED arrives.
+   *
+   * @param config - role, names, room, group policy, passphrase, randomness
+   * @returns the handshake and what to send now (the initiator's COMMIT; nothing for a responder)
+   * @throws LocalProtocolError INVALID_ARGUMENT when the injected randomness is unusable
+   */
+  static begin(config: HandshakeConfig): { handshake: Handshake; frames: Uint8Array[] } {
+    if (config.role === 'responder') {
+      return { handshake: new Handshake(config, { at: 'awaiting-commit' }), frames: [] };
+    }
+    const own = makeKex(config.group, config.randomBytes);
+    const commitBody = encodeCommit({
+      suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
+      group: config.group.id,
+      commitment: commitmentOf(own.body),
+    });
+    return {
+      handshake: new Handshake(config, { at: 'committed', own, commitBody }),
+      frames: [encodeFrame({ type: FrameType.COMMIT, body: commitBody })],
+    };
+  }
+
+  /**
+   * Responder: checks COMMIT (§4.1, in order: length, suite, group, group size) and answers KEX_r.
+   *
+   * @param body - the COMMIT body
+   * @returns [KEX_r]
+   */
+  onCommit(body: Uint8Array): Uint8Array[] {
+    this.#expect('awaiting-commit');
+    const commit = decodeCommit(body);
+    if (!SUPPORTED_SUITES.includes(commit.suite)) {
+      throw new RemoteProtocolError('UNSUPPORTED_SUITE', `unsupported cipher suite 0x${hex16(commit.suite)}`);
+    }
+    const known = groupById(commit.group);
+    if (known === undefined) {
+      throw new RemoteProtocolError('UNKNOWN_GROUP', `unknown group id 0x${hex16(commit.group)}`);
+    }
+    if (known.group.bits < this.#config.minGroupBits) {
+      throw new RemoteProtocolError(
+        'GROUP_TOO_SMALL',
+        `the peer proposed ${known.name} (${known.group.bits} bits), below the minimum ${this.#config.minGroupBits}`,
+      );
+    }
+    const commitBody = body.slice();
+    const own = makeKex({ id: commit.group, group: known.group }, this.#config.randomBytes);
+    this.#step = {
+      at: 'exchanged',
+      own,
+      commitBody,
+      commitment: commitBody.subarray(4),
+      suite: commit.suite,
+      group: commit.group,
+    };
+    return [encodeFrame({ type: FrameType.KEX, body: own.body })];
+  }
+
+  /**
+   * Initiator: checks KEX_r (§4.2: length, suite/group, key length, reflection,
+   * validity), reveals KEX_i and sends CONFIRM_i.
+   *
+   * @param body - the responder's KEX body
+   * @returns [KEX_i, CONFIRM_i]
+   */
+  onResponderKex(body: Uint8Array): Uint8Array[] {
+    const step = this.#expect('committed');
+    const kex = decodeKex(body);
+    if (kex.suite !== SUITE_FFDH_RC4DROP3072_HMACSHA256 || kex.group !== this.#config.group.id) {
+      throw new RemoteProtocolError('PARAMETER_MISMATCH', 'the responder KEX names another suite or group');
+    }
+    const responderKexBody = body.slice();
+    const shared = sharedSecret(step.own, kex.publicKey);
+    const kexFrame = encodeFrame({ type: FrameType.KEX, body: step.own.body });
+    return [kexFrame, this.#derive(shared, step.commitBody, responderKexBody, step.own.body)];
+  }
+
+  /**
+   * Responder: checks KEX_i against the commitment FIRST (COMMITMENT_MISMATCH, whatever
+   * else is wrong with it), then suite/group, key length, reflection, validity; sends CONFIRM_r.
+   *
+   * @param body - the initiator's KEX body
+   * @returns [CONFIRM_r]
+   */
+  onInitiatorKex(body: Uint8Array): Uint8Array[] {
+    const step = this.#expect('exchanged');
+    if (!_equalBytes(commitmentOf(body), step.commitment)) {
+      throw new RemoteProtocolError('COMMITMENT_MISMATCH', 'the initiator KEX does not match its commitment');
+    }
+    const kex = decodeKex(body);
+    if (kex.suite !== step.suite || kex.group !== step.group) {
+      throw new RemoteProtocolError('PARAMETER_MISMATCH', 'the initiator KEX names another suite or group');
+    }
+    const initiatorKexBody = body.slice();
+    const shared = sharedSecret(step.own, kex.publicKey);
+    return [this.#derive(shared, step.commitBody, step.own.body, initiatorKexBody)];
+  }
+
+  /**
+   * Both: verifies the peer's CONFIRM (constant time; any other length fails too).
+   *
+   * @param body - the peer's CONFIRM body
+   * @returns the SAS and the two record states; the handshake is then done
+   * @throws RemoteProtocolError AUTH_FAILED
+   */
+  onConfirm(body: Uint8Array): Secured {
+    const step = this.#expect('confirming');
+    if (!_equalBytes(body, step.expected)) throw new RemoteProtocolError('AUTH_FAILED', CONFIRM_FAILED);
+    this.#step = { at: 'done' };
+    return step.secured;
+  }
+
+  /** Zeroes what the handshake still holds (secret exponent, derived record keys). */
+  wipe(): void {
+    const step = this.#step;
+    if (step.at === 'committed' || step.at === 'exchanged') step.own.secretKey.fill(0);
+    if (step.at === 'confirming') {
+      step.secured.send.wipe();
+      step.secured.receive.wipe();
+    }
+    this.#config.passphrase?.fill(0);
+    this.#step = { at: 'done' };
+  }
+
+  #expect<A extends Step['at']>(at: A): Extract<Step, { at: A }> {
+    const step = this.#step;
+    // The session's transition table only calls the method of the current step:
+    // anything else is a bug here, reported as INTERNAL by the session.
+    if (step.at !== at) throw new Error(`handshake at ${step.at}, expected ${at}`);
+    return step as Extract<Step, { at: A }>;
+  }
+
+  /** §5: the transcript hash, the key schedule, the two records; returns our CONFIRM frame. */
+  #derive(
+    shared: Uint8Array,
+    commitBody: Uint8Array,
+    responderKexBody: Uint8Array,
+    initiatorKexBody: Uint8Array,
+  ): Uint8Array {
+    const c = this.#config;
+    const initiator = c.role === 'initiator';
+    const th = transcriptHash({
+      room: c.room,
+      initiatorName: initiator ? c.name : c.peerName,
+      responderName: initiator ? c.peerName : c.name,
+      commitBody,
+      responderKexBody,
+      initiatorKexBody,
+    });
+    const keys = deriveKeys(shared, th, c.passphrase);
+    shared.fill(0);
+    c.passphrase?.fill(0); // a session derives keys once: the passphrase is done with
+    const out = initiator ? keys.i2r : keys.r2i;
+    const inn = initiator ? keys.r2i : keys.i2r;
+    // The records take the keys over (and zero them); the handshake keeps only the
+    // SAS and the two CONFIRM bodies, not the keys themselves.
+    const secured: Secured = {
+      sas: keys.sas,
+      sasWords: keys.sasWords,
+      send: new RecordState(out, { budget: c.sendBudget }),
+      receive: new RecordState(inn),
+    };
+    keys.initiatorConfirmKey.fill(0);
+    keys.responderConfirmKey.fill(0);
+    const expected = initiator ? keys.responderConfirm : keys.initiatorConfirm;
+    this.#step = { at: 'confirming', expected, secured };
+    return encodeFrame({
+      type: FrameType.CONFIRM,
+      body: initiator ? keys.initiatorConfirm : keys.responderConfirm,
+    });
+  }
+}
+
+function makeKex(group: { id: number; group: DHGroup }, randomBytes: (length: number) => Uint8Array): OwnKex {
+  const nonce = randomBytes(messageLengths.nonce);
+  if (!(nonce instanceof Uint8Array) || nonce.length !== messageLengths.nonce) {
+    throw new LocalProtocolError('INVALID_ARGUMENT', '"randomBytes" returned the wrong length');
+  }
+  const dh = createDH(group.group, { randomBytes });
+  let pair: { secretKey: Uint8Array; publicKey: Uint8Array };
+  try {
+    pair = dh.keygen();
+  } catch (e) {
+    // Only the injected randomness can make keygen fail: a local fault, not tampering.
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"randomBytes" gave unusable bytes: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+  const { secretKey, publicKey } = pair;
+  const body = encodeKex({ suite: SUITE_FFDH_RC4DROP3072_HMACSHA256, group: group.id, nonce, publicKey });
+  return { dh, secretKey, publicKey, body };
+}
+
+/**
+ * §4.2's checks on the peer's public key, in order: exactly |p| bytes
+ * (MALFORMED_FRAME), not our own key (INVALID_PUBLIC_KEY: reflection), then
+ * 1 < Y < p − 1 and Y^q = 1 (INVALID_PUBLIC_KEY). Our secret exponent is zeroed
+ * whatever happens.
+ */
+function sharedSecret(own: OwnKex, peerPublicKey: Uint8Array): Uint8Array {
+  try {
+    if (peerPublicKey.length !== own.dh.lengths.publicKey) {
+      throw new RemoteProtocolError(
+        'MALFORMED_FRAME',
+        `KEX public key of ${peerPublicKey.length} bytes, expected ${own.dh.lengths.publicKey}`,
+      );
+    }
+    if (_equalBytes(peerPublicKey, own.publicKey)) {
+      throw new RemoteProtocolError('INVALID_PUBLIC_KEY', 'the peer public key equals ours (reflection)');
+    }
+    try {
+      return own.dh.getSharedSecret(own.secretKey, peerPublicKey);
+    } catch {
+      throw new RemoteProtocolError('INVALID_PUBLIC_KEY', 'the peer public key failed validation');
+    }
+  } finally {
+    own.secretKey.fill(0);
+  }
+}
+
+function hex16(n: number): string {
+  return n.toString(16).padStart(4, '0');
+}

@@ -1,0 +1,215 @@
+/**
+ * PROTOCOL.md §6, the record layer: one {@link RecordState} per direction, as
+ * snow's `CipherState` — the direction's RC4-drop[3072] stream (RC4 keyed as in
+ * RFC 4345's arcfour discard), its HMAC-SHA256 key (RFC 2104, tags truncated to
+ * 128 bits), its offset and its byte budget, with both the encoder and the
+ * decoder of DATA and END. A session holds one for sending and one for
+ * receiving; both exist only once the handshake has derived their keys.
+ * @module
+ */
+import { createRC4, type RC4Stream } from '@arctalk/rc4';
+import { _equalBytes, _KeyedMac } from './_hash';
+import { _getU64, _putU64 } from './_util';
+import { LocalProtocolError, RemoteProtocolError } from './errors';
+import { _writeHeader, FrameType, lengths } from './frame';
+import type { DirectionKeys } from './keys';
+
+/** RC4 keystream bytes discarded before use, per direction (RC4-drop[3072]). */
+export const RC4_DROP = 3072;
+/**
+ * The byte budget of version 1: at most 2^30 plaintext bytes per direction. Fixed
+ * by the version, so the two sides agree on it without saying it: a receiver
+ * refuses more (BUDGET_EXHAUSTED), a sender never sends more and may choose to
+ * stop earlier (§6.3).
+ */
+export const DEFAULT_BYTE_BUDGET = 2 ** 30;
+
+/** Sizes of the record layer's fields, in bytes. */
+export const recordLengths = Object.freeze({
+  /** u64 offset in DATA and END */
+  offset: 8,
+  /** truncated HMAC-SHA256 tag in DATA and END */
+  tag: 16,
+});
+
+/**
+ * The most plaintext one DATA frame carries when a sender may assume only the
+ * smallest frame cap (2048, §2): 2048 − 1 − 8 − 16 = 2023 bytes.
+ */
+export const MAX_DATA_LENGTH = lengths.minMaxFrameLength - 1 - recordLengths.offset - recordLengths.tag;
+
+const HEADER = lengths.header;
+const { offset: OFFSET, tag: TAG } = recordLengths;
+const DATA_TYPE = Uint8Array.of(FrameType.DATA);
+const END_TYPE = Uint8Array.of(FrameType.END);
+
+/**
+ * One direction of the record layer. The sending side calls {@link RecordState.encodeData}
+ * and {@link RecordState.encodeEnd}; the receiving side {@link RecordState.decodeData}
+ * and {@link RecordState.decodeEnd}. Once it has ended (END sent or verified) it
+ * refuses DATA and END both ways.
+ *
+ * @example
+ * ```ts
+ * const out = new RecordState(keys.i2r, { budget: DEFAULT_BYTE_BUDGET });
+ * const frames = out.encodeData(new TextEncoder().encode('hi'));
+ * ```
+ */
+export class RecordState {
+  readonly #stream: RC4Stream;
+  readonly #mac: _KeyedMac;
+  readonly #budget: number;
+  readonly #maxData: number;
+  #offset = 0;
+  #ended = false;
+  #wiped = false;
+
+  /**
+   * @param keys - the direction's RC4 and MAC keys; the state takes them over and zeroes them
+   * @param options - `budget` (bytes, default {@link DEFAULT_BYTE_BUDGET}); `maxDataLength`
+   *   (plaintext bytes per DATA frame, default {@link MAX_DATA_LENGTH})
+   */
+  constructor(keys: DirectionKeys, options: { budget?: number; maxDataLength?: number } = {}) {
+    this.#stream = createRC4(keys.rc4Key, { drop: RC4_DROP });
+    this.#mac = new _KeyedMac(keys.macKey);
+    keys.rc4Key.fill(0);
+    keys.macKey.fill(0);
+    this.#budget = options.budget ?? DEFAULT_BYTE_BUDGET;
+    this.#maxData = options.maxDataLength ?? MAX_DATA_LENGTH;
+  }
+
+  /** Plaintext bytes through this direction so far (= the stream's position after the drop). */
+  get offset(): number {
+    return this.#offset;
+  }
+  /** Bytes this direction may still carry. */
+  get budgetRemaining(): number {
+    return this.#budget - this.#offset;
+  }
+  /** END was sent (sending side) or verified (receiving side). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+  /** The most plaintext one DATA frame carries; longer texts are split. */
+  get maxDataLength(): number {
+    return this.#maxData;
+  }
+
+  /**
+   * Encrypts and tags `text` at the current offset, as whole DATA frames.
+   *
+   * @param text - plaintext (not modified); empty gives no frame
+   * @returns the frames (header included), each at most `maxDataLength` of plaintext
+   * @throws LocalProtocolError BUDGET_EXHAUSTED past the budget (nothing is encoded)
+   */
+  encodeData(text: Uint8Array): Uint8Array[] {
+    if (this.#offset + text.length > this.#budget) {
+      throw new LocalProtocolError(
+        'BUDGET_EXHAUSTED',
+        `sending ${text.length} bytes would pass the budget of ${this.#budget} (${this.budgetRemaining} left): end() and start a new session`,
+      );
+    }
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < text.length; i += this.#maxData) {
+      const chunk = text.subarray(i, Math.min(i + this.#maxData, text.length));
+      const n = chunk.length;
+      const frame = new Uint8Array(HEADER + OFFSET + n + TAG);
+      _writeHeader(frame, 0, 1 + OFFSET + n + TAG, FrameType.DATA);
+      _putU64(frame, HEADER, this.#offset);
+      this.#stream.xor(chunk, frame.subarray(HEADER + OFFSET, HEADER + OFFSET + n));
+      frame.set(this.#tag(DATA_TYPE, frame.subarray(HEADER, HEADER + OFFSET + n)), HEADER + OFFSET + n);
+      this.#offset += n;
+      frames.push(frame);
+    }
+    return frames;
+  }
+
+  /**
+   * The authenticated END at the current (final) offset; the direction is then ended.
+   *
+   * @returns the whole END frame
+   */
+  encodeEnd(): Uint8Array {
+    const frame = new Uint8Array(HEADER + OFFSET + TAG);
+    _writeHeader(frame, 0, 1 + OFFSET + TAG, FrameType.END);
+    _putU64(frame, HEADER, this.#offset);
+    frame.set(this.#tag(END_TYPE, frame.subarray(HEADER, HEADER + OFFSET)), HEADER + OFFSET);
+    this.#ended = true;
+    return frame;
+  }
+
+  /**
+   * Checks and decrypts a DATA body, in the order of §6.1: length (MALFORMED_FRAME),
+   * offset (BAD_OFFSET), tag (AUTH_FAILED), budget (BUDGET_EXHAUSTED); only then
+   * does the stream advance.
+   *
+   * @param body - the DATA frame body
+   * @returns the plaintext (a new array)
+   * @throws RemoteProtocolError as above
+   */
+  decodeData(body: Uint8Array): Uint8Array {
+    if (body.length < OFFSET + 1 + TAG) {
+      throw new RemoteProtocolError('MALFORMED_FRAME', `DATA body of ${body.length} bytes is too short`);
+    }
+    this.#checkOffset(_getU64(body, 0));
+    const ciphertext = body.subarray(OFFSET, body.length - TAG);
+    // The tag before the budget: a frame the relay forged is AUTH_FAILED (tampering),
+    // never mistaken for a peer that honestly ran out of budget.
+    if (
+      !_equalBytes(
+        body.subarray(body.length - TAG),
+        this.#tag(DATA_TYPE, body.subarray(0, body.length - TAG)),
+      )
+    ) {
+      throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
+    }
+    if (this.#offset + ciphertext.length > this.#budget) {
+      throw new RemoteProtocolError('BUDGET_EXHAUSTED', 'the peer sent past the byte budget');
+    }
+    const data = this.#stream.xor(ciphertext);
+    this.#offset += data.length;
+    return data;
+  }
+
+  /**
+   * Checks an END body, in the order of §6.2: length 24 (MALFORMED_FRAME), offset
+   * (BAD_OFFSET), tag (AUTH_FAILED). The direction is then ended.
+   *
+   * @param body - the END frame body
+   * @throws RemoteProtocolError as above
+   */
+  decodeEnd(body: Uint8Array): void {
+    if (body.length !== OFFSET + TAG) {
+      throw new RemoteProtocolError(
+        'MALFORMED_FRAME',
+        `END body of ${body.length} bytes, expected ${OFFSET + TAG}`,
+      );
+    }
+    this.#checkOffset(_getU64(body, 0));
+    if (!_equalBytes(body.subarray(OFFSET), this.#tag(END_TYPE, body.subarray(0, OFFSET)))) {
+      throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
+    }
+    this.#ended = true;
+  }
+
+  /** Zeroes the RC4 state and the MAC key; later calls throw. Idempotent. */
+  wipe(): void {
+    if (this.#wiped) return;
+    this.#wiped = true;
+    this.#stream.wipe();
+    this.#mac.destroy();
+  }
+
+  #tag(type: Uint8Array, data: Uint8Array): Uint8Array {
+    return this.#mac.digest(type, data).subarray(0, TAG);
+  }
+
+  #checkOffset(offset: number): void {
+    if (offset !== this.#offset) {
+      throw new RemoteProtocolError(
+        'BAD_OFFSET',
+        `offset ${offset < 0 ? '≥ 2^53' : offset} where ${this.#offset} was expected: a frame was dropped, replayed or reordered`,
+      );
+    }
+  }
+}
