@@ -17,6 +17,7 @@ import {
 } from './line-edit.js';
 import { PaneBuffer } from './pane.js';
 import { sanitizeLine } from './sanitize.js';
+import { sasMatches } from './verification.js';
 
 /** Where the conversation stands, as the status bar says it. */
 export type ChatPhase =
@@ -57,6 +58,11 @@ export interface ChatView {
   readonly peerName: string | undefined;
   readonly phase: ChatPhase;
   readonly sas: string | undefined;
+  /**
+   * the peer is authenticated: by a code or passphrase (CONFIRM), by --expect-sas, or
+   * by the user's /verify after comparing the SAS; until then the status bar says "unverified"
+   */
+  readonly verified: boolean;
   /** the prominent SAS notice is up */
   readonly showSas: boolean;
   readonly showHelp: boolean;
@@ -93,6 +99,10 @@ export interface ChatOptions {
   room: string;
   name: string;
   live: boolean;
+  /** a code or passphrase authenticates the peer once CONFIRM passes */
+  secret?: boolean;
+  /** `--expect-sas`: the words that authenticate the peer (a different SAS fails the session) */
+  expectSas?: readonly string[] | undefined;
 }
 
 /** How the conversation ended: the exit code and the line for stderr. */
@@ -117,6 +127,7 @@ export class ChatController {
   private inputState: InputState = emptyInput;
   private peerLeftCleanly = false;
   private redraws = 0;
+  private readonly options: ChatOptions;
   private resolveOutcome!: (outcome: ChatOutcome) => void;
   /** resolves when the client should exit */
   readonly outcome: Promise<ChatOutcome>;
@@ -129,6 +140,7 @@ export class ChatController {
    * @param options - what the status bar shows and the typing mode
    */
   constructor(options: ChatOptions) {
+    this.options = options;
     this.outcome = new Promise((resolve) => {
       this.resolveOutcome = resolve;
     });
@@ -139,6 +151,7 @@ export class ChatController {
       peerName: undefined,
       phase: 'connecting',
       sas: undefined,
+      verified: false,
       showSas: false,
       showHelp: false,
       sent: 0,
@@ -208,9 +221,31 @@ export class ChatController {
           },
         });
         break;
-      case 'secured':
-        this.update({ phase: 'secured', sas: sanitizeLine(event.sas), showSas: true, notice: undefined });
+      case 'secured': {
+        const { secret, expectSas } = this.options;
+        if (expectSas && !sasMatches(expectSas, event.sasWords)) {
+          const message = `the SAS "${sanitizeLine(event.sas)}" is not the expected "${expectSas.join(' ')}": someone may be in the middle`;
+          this.update({
+            phase: 'failed',
+            sas: sanitizeLine(event.sas),
+            notice: { text: message, tone: 'error' },
+          });
+          this.link?.close();
+          this.exit(ExitCode.AUTH_FAILED, message);
+          return;
+        }
+        const verified = secret === true || expectSas !== undefined;
+        this.update({
+          phase: 'secured',
+          sas: sanitizeLine(event.sas),
+          verified,
+          showSas: true,
+          notice: verified
+            ? undefined
+            : { text: 'Unverified: compare the SAS by voice, then type /verify.', tone: 'warn' },
+        });
         break;
+      }
       case 'text':
         this.view.theirs.write(event.data);
         this.update({ showSas: false });
@@ -414,6 +449,21 @@ export class ChatController {
       case 'sas':
         if (this.view.sas) this.update({ showSas: true, showHelp: false, notice: undefined });
         else this.update({ notice: { text: 'No SAS yet: the channel is not secured.', tone: 'warn' } });
+        break;
+      case 'verify':
+        if (!this.view.sas) {
+          this.update({
+            notice: { text: 'Nothing to verify yet: the channel is not secured.', tone: 'warn' },
+          });
+        } else if (this.view.verified) {
+          this.update({ notice: { text: `${this.peer()} is already verified.`, tone: 'info' } });
+        } else {
+          this.update({
+            verified: true,
+            showSas: false,
+            notice: { text: `${this.peer()} verified: you compared the SAS.`, tone: 'info' },
+          });
+        }
         break;
       case 'help':
         this.update({ showHelp: !this.view.showHelp, showSas: false });

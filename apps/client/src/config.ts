@@ -29,6 +29,8 @@ import {
   validateName,
   validateRoom,
 } from '@arctalk/protocol';
+import { UsageError } from './usage-error.js';
+import { parseExpectedSas } from './verification.js';
 
 /** Default server host when neither the argument nor `ARCTALK_SERVER` gives one. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -55,10 +57,7 @@ export const GROUP_NAMES: readonly string[] = Object.keys(GroupId).sort(
   (a, b) => Number(b.startsWith('ffdhe')) - Number(a.startsWith('ffdhe')) || groupBits(a) - groupBits(b),
 );
 
-/** A problem with the command line or environment: exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './usage-error.js';
 
 /** Everything the client needs to run. */
 export interface ClientConfig {
@@ -76,6 +75,10 @@ export interface ClientConfig {
   readonly connectTimeoutMs: number;
   /** PING interval, ms (0: never) */
   readonly keepaliveMs: number;
+  /** `--expect-sas`: the SAS words that authenticate the peer */
+  readonly expectSas: readonly string[] | undefined;
+  /** `--unverified`: send without authenticating the peer (the relay can read everything) */
+  readonly unverified: boolean;
 }
 
 /** The parsed command line, as commander gives it. */
@@ -89,6 +92,8 @@ export interface CliOptions {
   quiet?: boolean;
   connectTimeout?: string;
   keepalive?: string;
+  expectSas?: string;
+  unverified?: boolean;
 }
 
 /** What resolution may read from the outside world. */
@@ -317,6 +322,10 @@ export function resolveConfig(
       ? DEFAULT_KEEPALIVE
       : positiveInteger('--keepalive', options.keepalive, 0, 3600));
 
+  const expectSas = options.expectSas === undefined ? undefined : parseExpectedSas(options.expectSas);
+  const unverified = options.unverified ?? false;
+  if (expectSas && unverified) throw new UsageError('--expect-sas and --unverified contradict each other');
+
   return Object.freeze({
     host,
     port,
@@ -330,5 +339,7 @@ export function resolveConfig(
     quiet: options.quiet ?? false,
     connectTimeoutMs,
     keepaliveMs,
+    expectSas,
+    unverified,
   });
 }

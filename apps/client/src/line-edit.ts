@@ -120,12 +120,13 @@ export function decodeTyped(input: string): InputAction[] {
 }
 
 /** The slash commands. */
-export type Command = 'quit' | 'sas' | 'help' | 'clear';
+export type Command = 'quit' | 'sas' | 'verify' | 'help' | 'clear';
 
 /** The commands and their one-line help, in display order. */
 export const COMMANDS: readonly (readonly [`/${Command}`, string])[] = [
   ['/quit', 'end the conversation (also ^C)'],
   ['/sas', 'show the short authentication string again'],
+  ['/verify', 'mark the peer verified once you compared the SAS by voice'],
   ['/clear', 'clear both panes'],
   ['/help', 'show this help'],
 ];
@@ -165,7 +166,7 @@ function submit(line: string): InputEffect[] {
   if (line.startsWith('//')) return [{ type: 'send', bytes: encoder.encode(`${line.slice(1)}\n`) }];
   if (line.startsWith('/')) {
     const name = line.slice(1).trim().toLowerCase();
-    if (name === 'quit' || name === 'sas' || name === 'help' || name === 'clear') {
+    if (name === 'quit' || name === 'sas' || name === 'verify' || name === 'help' || name === 'clear') {
       return [{ type: 'command', command: name }];
     }
     return [{ type: 'unknown-command', text: line }];

@@ -23,7 +23,9 @@ import {
 } from './config.js';
 import { EXIT_CODE_HELP, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { runPipe } from './pipe-mode.js';
+import { openTerminalPrompt } from './terminal-prompt.js';
 import { noColorRequested, theme } from './ui/theme.js';
+import { VERIFY_OPTIONS_HINT } from './verification.js';
 
 /** The client's version, from its package.json. */
 export const VERSION: string = packageJson.version;
@@ -43,6 +45,9 @@ Modes:
   In a pipe (stdin or stdout not a terminal), stdin is sent as it arrives and
   the peer's text is written to stdout as is (escaped if stdout is a terminal);
   status, SAS and errors go to stderr. At end of input arctalk sends END and exits once the peer has ended.
+  Pipe mode sends nothing before the peer is authenticated: by a passphrase, by
+  --expect-sas, or by your "yes" on the terminal after comparing the SAS; with no
+  terminal it needs one of ${VERIFY_OPTIONS_HINT}.
 
 Compare the SAS (shown once secured) with your peer by voice: if the two
 differ, someone is in the middle.
@@ -80,6 +85,14 @@ export function buildProgram(): Command {
       'read an optional shared passphrase from this file (or ARCTALK_PASSPHRASE)',
     )
     .addOption(new Option('--passphrase <secret>').hideHelp())
+    .option(
+      '--expect-sas <words>',
+      'the three SAS words your peer read to you beforehand: sending starts only if they match (pipe mode)',
+    )
+    .option(
+      '--unverified',
+      'pipe mode: send without authenticating the peer (a relay in the middle can read everything)',
+    )
     .option('-l, --live', 'character-at-a-time typing, as talk(1) does')
     .option('-q, --quiet', 'pipe mode: no status lines on stderr (the SAS and errors still)')
     .option(
@@ -142,12 +155,23 @@ export async function main(argv: readonly string[]): Promise<ExitCodeValue> {
         keepaliveMs: config.keepaliveMs,
       });
     }
-    return await runPipe(
-      config,
-      { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-      { keepaliveMs: config.keepaliveMs },
-    );
+    // The controlling terminal, to confirm the SAS on, only when nothing else authenticates.
+    const needsPrompt = config.passphrase === undefined && !config.expectSas && !config.unverified;
+    const prompt = needsPrompt ? openTerminalPrompt() : undefined;
+    try {
+      return await runPipe(
+        config,
+        { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+        { keepaliveMs: config.keepaliveMs, prompt },
+      );
+    } finally {
+      prompt?.close();
+    }
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`arctalk: ${error.message}\narctalk: try 'arctalk --help'\n`);
+      return ExitCode.USAGE;
+    }
     // The session refused its options (e.g. a name or room the protocol does not accept).
     if (error instanceof Error && error.name === 'LocalProtocolError') {
       process.stderr.write(`arctalk: ${error.message}\narctalk: try 'arctalk --help'\n`);

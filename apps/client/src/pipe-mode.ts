@@ -6,6 +6,11 @@
  * its END (or departure). Nothing is lost: stdin is paused while the socket is
  * full, the socket is paused while stdout is full, and stdout is flushed before
  * the exit code is returned.
+ *
+ * Nothing of stdin is read, let alone sent, before the peer is authenticated (see
+ * verification.ts): by a code or passphrase, by `--expect-sas`, by the user's yes on
+ * the controlling terminal, or not at all with `--unverified`. Without any of them and
+ * no terminal, {@link runPipe} refuses before connecting.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { SessionEvent } from '@arctalk/protocol';
@@ -14,6 +19,8 @@ import { CannotConnectError, Connection, connectTcp, createSession } from './con
 import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { SAS_ADVICE } from './messages.js';
 import { SafeTextStream, sanitizeLine } from './sanitize.js';
+import type { TerminalPrompt } from './terminal-prompt.js';
+import { isYes, pipeVerification, sasMatches } from './verification.js';
 
 /** The streams pipe mode works on. */
 export interface PipeStreams {
@@ -28,6 +35,8 @@ export interface PipeOptions {
   keepaliveMs?: number;
   /** session randomness (tests) */
   randomBytes?: (length: number) => Uint8Array;
+  /** the controlling terminal, to have the SAS confirmed when nothing else authenticates the peer */
+  prompt?: TerminalPrompt;
 }
 
 /** Resolves once everything written to `stream` so far has been flushed. */
@@ -45,6 +54,7 @@ function drain(stream: Writable): Promise<void> {
  * @param streams - stdin, stdout, stderr
  * @param options - keepalive and randomness
  * @returns the exit code (see exit-codes.ts); the message has been written to stderr
+ * @throws UsageError, before connecting, when nothing can authenticate the peer
  */
 export async function runPipe(
   config: ClientConfig,
@@ -56,6 +66,14 @@ export async function runPipe(
     if (!config.quiet) stderr.write(`arctalk: ${line}\n`);
   };
   const fail = (line: string) => stderr.write(`arctalk: ${line}\n`);
+  const verification = pipeVerification(
+    {
+      hasSecret: config.passphrase !== undefined,
+      expectSas: config.expectSas,
+      unverified: config.unverified,
+    },
+    options.prompt !== undefined,
+  );
 
   const session = createSession(config, options.randomBytes);
   status(
@@ -78,6 +96,8 @@ export async function runPipe(
     let stdinDone = false;
     let peerName = 'peer';
     let stdoutFull = false;
+    /** the peer's text that arrived before we authenticated it: shown only once we have */
+    let beforeAuth: Uint8Array[] | undefined = [];
     // Byte for byte into a file or a pipe; into a terminal, never as control sequences.
     const terminalText = (stdout as { isTTY?: boolean }).isTTY === true ? new SafeTextStream() : undefined;
 
@@ -91,6 +111,8 @@ export async function runPipe(
     const settle = async (code: ExitCodeValue, message?: string) => {
       if (settled) return;
       settled = true;
+      beforeAuth = undefined;
+      options.prompt?.close();
       stopReading();
       const held = terminalText?.flush();
       if (held && !stdout.destroyed) stdout.write(held);
@@ -138,6 +160,68 @@ export async function runPipe(
       stdin.resume();
     };
 
+    const writeText = (data: Uint8Array) => {
+      // One chunk from the socket can hold many DATA frames: pause once, resume once.
+      if (!stdout.write(terminalText ? terminalText.push(data) : data) && !stdoutFull) {
+        stdoutFull = true;
+        connection.pause();
+        stdout.once('drain', () => {
+          stdoutFull = false;
+          connection.resume();
+        });
+      }
+    };
+
+    /** The peer is authenticated: show what it sent so far, then send stdin. */
+    const authenticated = (how: string) => {
+      if (settled) return;
+      status(how);
+      const early = beforeAuth ?? [];
+      beforeAuth = undefined;
+      for (const data of early) writeText(data);
+      if (!stdoutFull) connection.resume();
+      startReading();
+    };
+
+    const verify = (sas: string, sasWords: readonly string[]) => {
+      switch (verification.kind) {
+        case 'secret':
+          authenticated(`${peerName} proved it knows the passphrase: authenticated`);
+          break;
+        case 'expect-sas':
+          if (sasMatches(verification.words, sasWords)) {
+            authenticated('the SAS is the one given with --expect-sas: authenticated');
+          } else {
+            void settle(
+              ExitCode.AUTH_FAILED,
+              `the SAS "${sanitizeLine(sas)}" is not the expected "${verification.words.join(' ')}": someone may be in the middle; nothing was sent`,
+            );
+          }
+          break;
+        case 'unverified':
+          fail(
+            `warning: --unverified: ${peerName} is not authenticated; a relay in the middle can read everything`,
+          );
+          authenticated('sending unverified');
+          break;
+        case 'ask-terminal':
+          // Hold the peer's text (and stop reading the socket) until the user answers.
+          connection.pause();
+          options
+            .prompt!.ask(
+              `arctalk: does ${peerName} see the same three words, "${sanitizeLine(sas)}"? Type yes to send, anything else to quit: `,
+            )
+            .then(
+              (answer) => {
+                if (isYes(answer)) authenticated('SAS confirmed on the terminal: authenticated');
+                else void settle(ExitCode.AUTH_FAILED, 'the SAS was not confirmed: nothing was sent');
+              },
+              () => void settle(ExitCode.AUTH_FAILED, 'the SAS was not confirmed: nothing was sent'),
+            );
+          break;
+      }
+    };
+
     const onEvent = (event: SessionEvent) => {
       if (settled) return;
       switch (event.type) {
@@ -153,18 +237,11 @@ export async function runPipe(
           // The SAS goes to stderr even with --quiet: it is the one thing to check.
           stderr.write(`arctalk: SAS: ${sanitizeLine(event.sas)}\n`);
           status(SAS_ADVICE);
-          startReading();
+          verify(event.sas, event.sasWords);
           break;
         case 'text':
-          // One chunk from the socket can hold many DATA frames: pause once, resume once.
-          if (!stdout.write(terminalText ? terminalText.push(event.data) : event.data) && !stdoutFull) {
-            stdoutFull = true;
-            connection.pause();
-            stdout.once('drain', () => {
-              stdoutFull = false;
-              connection.resume();
-            });
-          }
+          if (beforeAuth) beforeAuth.push(event.data.slice());
+          else writeText(event.data);
           break;
         case 'peer-ended':
           status(`${peerName} has finished sending`);

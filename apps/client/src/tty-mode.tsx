@@ -38,6 +38,8 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     room: config.room,
     name: config.name,
     live: config.live,
+    secret: config.passphrase !== undefined,
+    expectSas: config.expectSas,
   });
   const instance = render(<App controller={controller} theme={options.theme} />, {
     stdin,

@@ -48,8 +48,16 @@ describe('pipe mode: 1 MiB of random text each way, through a recording proxy', 
     const proxy = await startProxy(server.port);
     const r = room();
     results = await Promise.all([
-      runClient([`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'alice'], { input: aliceInput }, 50_000),
-      runClient([`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'bob'], { input: bobText }, 50_000),
+      runClient(
+        [`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'alice', '--unverified'],
+        { input: aliceInput },
+        50_000,
+      ),
+      runClient(
+        [`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'bob', '--unverified'],
+        { input: bobText },
+        50_000,
+      ),
     ]);
     wire = Buffer.concat(proxy.captured.map((c) => c.bytes));
     proxy.close();
@@ -123,11 +131,11 @@ describe('failures', () => {
     });
     const r = room();
     const [alice, bob] = await Promise.all([
-      runClient([`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'alice'], {
+      runClient([`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'alice', '--unverified'], {
         input: 'hello bob\n',
         keepOpen: true,
       }),
-      runClient([`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'bob'], {
+      runClient([`127.0.0.1:${proxy.port}`, '--room', r, '--name', 'bob', '--unverified'], {
         input: 'hello alice\n',
         keepOpen: true,
       }),
@@ -176,14 +184,23 @@ describe('failures', () => {
     const r = room();
     // The first to arrive waits and becomes the initiator: it picks the group.
     const bob = startClient(
-      [`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob', '--group', 'ffdhe2048'],
+      [`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob', '--group', 'ffdhe2048', '--unverified'],
       {
         input: 'hi\n',
       },
     );
     await waitUntil(() => bob.stderr().includes('waiting for a peer'), 20_000, 'bob to wait');
     const alice = await runClient(
-      [`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice', '--min-group-bits', '3072'],
+      [
+        `127.0.0.1:${server.port}`,
+        '--room',
+        r,
+        '--name',
+        'alice',
+        '--min-group-bits',
+        '3072',
+        '--unverified',
+      ],
       {
         input: 'only over 3072 bits\n',
       },
@@ -196,11 +213,11 @@ describe('failures', () => {
 
   it('the peer quitting mid-way: the other side keeps what arrived and exits 6', async () => {
     const r = room();
-    const alice = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
+    const alice = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice', '--unverified'], {
       input: 'first part\n',
       keepOpen: true,
     });
-    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], {
+    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob', '--unverified'], {
       input: 'bob is done\n',
     });
     await waitUntil(
@@ -218,7 +235,7 @@ describe('failures', () => {
   it('the server killed mid-way: both clients exit 4 (connection lost)', async () => {
     const own = await startServer();
     const r = room();
-    const args = (name: string) => [`127.0.0.1:${own.port}`, '--room', r, '--name', name];
+    const args = (name: string) => [`127.0.0.1:${own.port}`, '--room', r, '--name', name, '--unverified'];
     const alice = startClient(args('alice'), { input: 'one\n', keepOpen: true });
     const bob = startClient(args('bob'), { input: 'two\n', keepOpen: true });
     await waitUntil(() => alice.stdout().length > 0 && bob.stdout().length > 0, 20_000, 'the exchange');
@@ -239,12 +256,16 @@ describe('failures', () => {
       name,
       '--keepalive',
       keepalive,
+      '--unverified',
     ];
     const alice = startClient(args('alice', '1'), { input: 'still here\n' });
     // Without keepalive, the server's idle timer closes a quiet client: refused (7).
-    const quiet = await runClient([`127.0.0.1:${own.port}`, '--room', room(), '--keepalive', '0'], {
-      keepOpen: true,
-    });
+    const quiet = await runClient(
+      [`127.0.0.1:${own.port}`, '--room', room(), '--keepalive', '0', '--unverified'],
+      {
+        keepOpen: true,
+      },
+    );
     expect(quiet.code).toBe(7);
     expect(quiet.stderr).toMatch(/refused by the server: .*idle/i);
     // Alice has waited longer than the idle timeout; bob arrives and the talk goes through.
@@ -257,14 +278,14 @@ describe('failures', () => {
 
   it('a closed port: exit 3, naming the address', async () => {
     const port = await closedPort();
-    const { code, stderr } = await runClient([`127.0.0.1:${port}`]);
+    const { code, stderr } = await runClient([`127.0.0.1:${port}`, '--unverified']);
     expect(code).toBe(3);
     expect(stderr).toContain(`arctalk: cannot connect to 127.0.0.1:${port}: ECONNREFUSED`);
   });
 
   it('a third client in a full room is refused by the server: exit 7', async () => {
     const r = room();
-    const args = (name: string) => [`127.0.0.1:${server.port}`, '--room', r, '--name', name];
+    const args = (name: string) => [`127.0.0.1:${server.port}`, '--room', r, '--name', name, '--unverified'];
     const alice = startClient(args('alice'), { keepOpen: true });
     const bob = startClient(args('bob'), { keepOpen: true });
     await waitUntil(

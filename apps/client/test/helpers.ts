@@ -154,6 +154,9 @@ export function startClient(args: string[], options: ClientOptions = {}): Client
       cwd: CLIENT_DIR,
       env: childEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own session (setsid): no controlling terminal, as under cron or CI, so
+      // pipe mode never asks the developer's terminal to confirm a SAS.
+      detached: true,
     },
   );
   children.add(child);

@@ -132,9 +132,12 @@ describe('arctalk in a terminal', () => {
       Buffer.from([0x9b]), // a raw 8-bit CSI: invalid UTF-8
       Buffer.from('31m\u009b31m\u202eexe.txt\x07\x1bc\n'), // a C1 CSI, a bidi override, BEL, RIS
     ]);
-    const mallory = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'mallory'], {
-      input: hostile,
-    });
+    const mallory = startClient(
+      [`127.0.0.1:${server.port}`, '--room', r, '--name', 'mallory', '--unverified'],
+      {
+        input: hostile,
+      },
+    );
     await victim.waitForScreen('exe.txt');
     const screen = await victim.waitForScreen('peer ended');
     // Escaped, visible, harmless.
@@ -166,7 +169,9 @@ describe('arctalk in a terminal', () => {
       const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice']);
       await alice.waitForScreen('waiting for peer');
       // Bob has nothing to say: he ends at once, then waits for alice's END.
-      const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], { input: '' });
+      const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob', '--unverified'], {
+        input: '',
+      });
       await alice.waitForScreen('peer ended');
       process.kill(childOf(alice.child.pid!), signal);
       expect(await within(alice.exited, 10_000, `alice to exit on ${signal}`), signal).toBe(0);

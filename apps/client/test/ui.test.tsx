@@ -46,8 +46,10 @@ class RecordingLink implements ChatLink {
 function securedController(
   live = false,
   sas = 'tiger-apple-ocean-violet',
+  secret = true,
 ): { chat: ChatController; link: RecordingLink } {
-  const chat = new ChatController({ server: '127.0.0.1:5518', room: 'lobby', name: 'alice', live });
+  // A passphrase by default: layout tests see no "unverified" (its own tests below).
+  const chat = new ChatController({ server: '127.0.0.1:5518', room: 'lobby', name: 'alice', live, secret });
   const link = new RecordingLink();
   chat.attach(link);
   chat.handleEvent({ type: 'waiting' });
@@ -453,5 +455,67 @@ describe('App (keyboard)', () => {
     const { chat } = securedController();
     chat.handleClose(false, Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
     expect(await chat.outcome).toEqual({ code: 4, message: 'connection to 127.0.0.1:5518 lost: ECONNRESET' });
+  });
+});
+
+describe('authentication state in terminal mode', () => {
+  const statusOf = (chat: ChatController, columns = 100) =>
+    screen(chat, columns).lastFrame()!.split('\n').at(-1)!;
+
+  it('says "unverified" in the status bar once secured, until /verify', () => {
+    const { chat } = securedController(false, undefined, false);
+    expect(chat.getSnapshot().verified).toBe(false);
+    expect(statusOf(chat)).toMatch(/secured unverified/);
+    expect(screen(chat).lastFrame()!).toContain('Unverified: compare the SAS by voice, then type /verify.');
+    chat.handleActions([{ type: 'text', text: '/verify' }, { type: 'enter' }]);
+    expect(chat.getSnapshot().verified).toBe(true);
+    expect(statusOf(chat)).not.toContain('unverified');
+    expect(statusOf(chat)).toContain('secured');
+    expect(screen(chat).lastFrame()!).toContain('bob verified: you compared the SAS.');
+  });
+
+  it('keeps "unverified" in a narrow status bar (it comes before the SAS and the peer)', () => {
+    const { chat } = securedController(false, undefined, false);
+    expect(statusOf(chat, 40)).toContain('unverified');
+  });
+
+  it('/verify before the channel is secured verifies nothing', () => {
+    const chat = new ChatController({ server: 's', room: 'lobby', name: 'alice', live: false });
+    chat.attach(new RecordingLink());
+    chat.handleEvent({ type: 'waiting' });
+    chat.handleActions([{ type: 'text', text: '/verify' }, { type: 'enter' }]);
+    expect(chat.getSnapshot().verified).toBe(false);
+    expect(chat.getSnapshot().notice?.text).toMatch(/Nothing to verify yet/);
+  });
+
+  it('a passphrase (or code) verifies the peer with CONFIRM: no "unverified"', () => {
+    const chat = new ChatController({ server: 's', room: 'lobby', name: 'alice', live: false, secret: true });
+    chat.attach(new RecordingLink());
+    chat.handleEvent({ type: 'paired', role: 'initiator', peerName: 'bob' });
+    chat.handleEvent({ type: 'secured', sas: 'a b c', sasWords: ['a', 'b', 'c'] });
+    expect(chat.getSnapshot().verified).toBe(true);
+    expect(statusOf(chat)).not.toContain('unverified');
+  });
+
+  it('--expect-sas: the expected words verify; others end the session with exit 5', async () => {
+    const words = ['aardvark', 'adroitness', 'Zulu'];
+    const good = new ChatController({ server: 's', room: 'r', name: 'a', live: false, expectSas: words });
+    good.attach(new RecordingLink());
+    good.handleEvent({ type: 'secured', sas: 'aardvark adroitness Zulu', sasWords: words });
+    expect(good.getSnapshot().verified).toBe(true);
+
+    const bad = new ChatController({ server: 's', room: 'r', name: 'a', live: false, expectSas: words });
+    const link = new RecordingLink();
+    bad.attach(link);
+    bad.handleEvent({
+      type: 'secured',
+      sas: 'aardvark adroitness Yucatan',
+      sasWords: ['aardvark', 'adroitness', 'Yucatan'],
+    });
+    expect(bad.getSnapshot().phase).toBe('failed');
+    expect(link.closed).toBe(true);
+    const outcome = await bad.outcome;
+    expect(outcome.code).toBe(5);
+    expect(outcome.message).toMatch(/not the expected "aardvark adroitness Zulu"/);
   });
 });

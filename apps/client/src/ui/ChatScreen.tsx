@@ -73,6 +73,7 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
       peerName={view.peerName}
       phase={view.phase}
       sas={view.sas}
+      verified={view.verified}
       sent={view.sent}
       received={view.received}
       live={view.live}

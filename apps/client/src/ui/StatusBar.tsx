@@ -15,6 +15,8 @@ export interface StatusBarProps {
   readonly peerName: string | undefined;
   readonly phase: ChatPhase;
   readonly sas: string | undefined;
+  /** false: "unverified" stands next to the state, in the alarm colour, until /verify */
+  readonly verified?: boolean;
   readonly sent: number;
   readonly received: number;
   readonly live: boolean;
@@ -38,10 +40,14 @@ const phaseColor = (phase: ChatPhase, theme: Theme): string | undefined => {
 export function StatusBar(props: StatusBarProps) {
   const { server, room, peerName, phase, sas, sent, received, live, width, theme } = props;
   const label = PHASE_LABEL[phase];
+  // Once there is a SAS, an unverified peer is said next to the state, bold, in the alarm colour.
+  const warning = sas && props.verified === false ? ' unverified' : '';
   const rest = `${sas ? ` │ SAS ${sas}` : ''} │ peer ${peerName ?? '—'} │ room ${room} │ ${server} │ ↑${formatBytes(sent)} ↓${formatBytes(received)}${live ? ' │ live' : ''} `;
   // Filled to the width in columns (names may hold wide characters): an inverse bar
   // that fits ends in blanks, and only one that does not fit is cut with an ellipsis.
-  const fill = ' '.repeat(Math.max(0, width - 1 - stringWidth(label) - stringWidth(rest)));
+  const fill = ' '.repeat(
+    Math.max(0, width - 1 - stringWidth(label) - stringWidth(warning) - stringWidth(rest)),
+  );
   return (
     <Box width={width} height={1}>
       <Text inverse wrap="truncate-end">
@@ -49,6 +55,11 @@ export function StatusBar(props: StatusBarProps) {
         <Text bold color={phaseColor(phase, theme)}>
           {label}
         </Text>
+        {warning ? (
+          <Text bold color={theme.bad}>
+            {warning}
+          </Text>
+        ) : null}
         {rest + fill}
       </Text>
     </Box>
