@@ -24,6 +24,8 @@ interface Leg {
   endQueued: boolean;
   /** this victim sent its END */
   victimEnded: boolean;
+  /** this victim's connection is gone */
+  gone: boolean;
   other?: Leg;
 }
 
@@ -84,6 +86,8 @@ export async function startMitm(options: { passphrase?: string } = {}): Promise<
         leg.secured = true;
         leg.sas = event.sas;
         deliver(leg);
+        // The other victim already left: once our CONFIRM is out, this one goes too.
+        if (leg.other?.gone) leg.socket.end();
       } else if (event.type === 'text') {
         leg.read.push(Buffer.from(event.data));
         leg.other?.queue.push(event.data.slice());
@@ -130,6 +134,7 @@ export async function startMitm(options: { passphrase?: string } = {}): Promise<
         queue: [],
         endQueued: false,
         victimEnded: false,
+        gone: false,
       };
       legs.push(leg);
       if (legs.length % 2 === 0) {
@@ -148,9 +153,10 @@ export async function startMitm(options: { passphrase?: string } = {}): Promise<
     });
     socket.on('close', () => {
       if (!leg) return;
+      leg.gone = true;
       run(leg, leg.relay.close('victim'));
-      // One victim gone: drop the other, as a relay does with a room.
-      leg.other?.socket.destroy();
+      // One victim gone: drop the other once its handshake is done, as a relay does with a room.
+      if (leg.other?.secured) leg.other.socket.end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -85,7 +85,11 @@ describe('arctalk in a terminal', () => {
     expect(redrawn.split('\n')[0]).toContain('you (alice)');
     expect(redrawn).toContain('hello from alice');
     expect(redrawn).toContain('hi alice');
-    expect(redrawn.split('\n').at(-2)).toMatch(/^ secured │ SAS /);
+    // Nothing authenticated bob yet: "unverified" stands next to the state, until /verify.
+    expect(redrawn.split('\n').at(-2)).toMatch(/^ secured unverified │ SAS /);
+    alice.type('/verify\r');
+    const verified = await alice.waitForScreen('bob verified: you compared the SAS.');
+    expect(verified.split('\n').at(-2)).toMatch(/^ secured │ SAS /);
 
     // Colours are on by default (the NO_COLOR test below checks they go).
     expect(alice.raw()).toMatch(/\x1b\[(?:3|9)[0-9]m/);
@@ -155,7 +159,7 @@ describe('arctalk in a terminal', () => {
     expect(screen.split('\n')[0]).toContain('you (alice)');
     // The real status bar is still the last line of the frame, and it is ours.
     const status = screen.split('\n').at(-2)!;
-    expect(status).toMatch(/^ peer ended │ SAS /);
+    expect(status).toMatch(/^ peer ended unverified │ SAS /);
     expect(status).not.toContain('fake words');
     victim.type('\x03');
     expect(await within(Promise.all([victim.exited, mallory.exited]), 10_000, 'both to exit')).toEqual([
