@@ -1,9 +1,11 @@
 /**
  * Internal: every SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104), HKDF-SHA256
  * (RFC 5869) and scrypt (RFC 7914) call of the protocol goes through this module,
- * so that one place decides which implementation runs (today @noble/hashes; a
- * `node:crypto` fast path can replace it behind a `"node"` export condition).
- * Not part of the public API.
+ * so that one place decides which implementation runs. The default, in every
+ * runtime, is @noble/hashes (pure JS). The package's `"node"` entry
+ * (index.node.ts) installs the node:crypto (OpenSSL) backend of _hash-node.ts at
+ * load; both give the same bytes (test/hash-backends.test.ts). Not part of the
+ * public API.
  * @module
  */
 import { expand, extract } from '@noble/hashes/hkdf';
@@ -11,28 +13,99 @@ import { hmac } from '@noble/hashes/hmac';
 import { scrypt as nobleScrypt } from '@noble/hashes/scrypt';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2';
 
+/** @internal A keyed HMAC-SHA256: the key is set once, then one digest per message. */
+export interface _Mac {
+  /** HMAC-SHA256(key, concatenation of `parts`), 32 bytes (possibly a view: read it, don't keep it). */
+  digest(...parts: Uint8Array[]): Uint8Array;
+  /** Drops the keyed state; later calls throw. */
+  destroy(): void;
+}
+
+/** @internal One implementation of the hash functions the protocol uses. */
+export interface _HashBackend {
+  /** "noble" or "node:crypto" */
+  readonly name: string;
+  sha256(parts: readonly Uint8Array[]): Uint8Array;
+  hmacSha256(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array;
+  keyedMac(key: Uint8Array): _Mac;
+  hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array;
+  hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  scrypt(
+    password: Uint8Array,
+    salt: Uint8Array,
+    params: { N: number; r: number; p: number; dkLen: number },
+  ): Uint8Array;
+}
+
+/** noble's keyed HMAC: the key blocks are hashed once and the state cloned per message. */
+class NobleMac implements _Mac {
+  readonly #base: ReturnType<typeof hmac.create>;
+  constructor(key: Uint8Array) {
+    this.#base = hmac.create(nobleSha256, key);
+  }
+  digest(...parts: Uint8Array[]): Uint8Array {
+    const h = this.#base.clone();
+    for (const p of parts) h.update(p);
+    return h.digest();
+  }
+  destroy(): void {
+    this.#base.destroy();
+  }
+}
+
+/** @internal The default backend: @noble/hashes, pure JS, any runtime. */
+export const _nobleHashes: _HashBackend = Object.freeze<_HashBackend>({
+  name: 'noble',
+  sha256(parts: readonly Uint8Array[]): Uint8Array {
+    const h = nobleSha256.create();
+    for (const p of parts) h.update(p);
+    return h.digest();
+  },
+  hmacSha256(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+    const h = hmac.create(nobleSha256, key);
+    for (const p of parts) h.update(p);
+    return h.digest();
+  },
+  keyedMac: (key: Uint8Array): _Mac => new NobleMac(key),
+  hkdfExtract: (salt: Uint8Array, ikm: Uint8Array) => extract(nobleSha256, ikm, salt),
+  hkdfExpand: (prk: Uint8Array, info: Uint8Array, length: number) => expand(nobleSha256, prk, info, length),
+  scrypt: (password, salt, params) => nobleScrypt(password, salt, params),
+});
+
+let backend: _HashBackend = _nobleHashes;
+
+/**
+ * @internal Chooses the implementation for every later call (index.node.ts calls it
+ * once, at load). Both backends give the same bytes, so a process that loads both
+ * entries computes the same results either way.
+ */
+export function _useHashBackend(next: _HashBackend): void {
+  backend = next;
+}
+
+/** @internal The backend in use ("noble" or "node:crypto"). */
+export function _hashBackend(): _HashBackend {
+  return backend;
+}
+
 /** @internal SHA-256 of the concatenation of `parts`. */
 export function _sha256(...parts: Uint8Array[]): Uint8Array {
-  const h = nobleSha256.create();
-  for (const p of parts) h.update(p);
-  return h.digest();
+  return backend.sha256(parts);
 }
 
 /** @internal HMAC-SHA256(key, concatenation of `parts`), 32 bytes. */
 export function _hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = hmac.create(nobleSha256, key);
-  for (const p of parts) h.update(p);
-  return h.digest();
+  return backend.hmacSha256(key, parts);
 }
 
 /** @internal HKDF-Extract(salt, IKM) with SHA-256: the 32-byte PRK. */
 export function _hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return extract(nobleSha256, ikm, salt);
+  return backend.hkdfExtract(salt, ikm);
 }
 
 /** @internal HKDF-Expand(PRK, info, L) with SHA-256. */
 export function _hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  return expand(nobleSha256, prk, info, length);
+  return backend.hkdfExpand(prk, info, length);
 }
 
 /** @internal scrypt(P, S, N, r, p, dkLen). */
@@ -41,28 +114,15 @@ export function _scrypt(
   salt: Uint8Array,
   params: { N: number; r: number; p: number; dkLen: number },
 ): Uint8Array {
-  return nobleScrypt(password, salt, params);
+  return backend.scrypt(password, salt, params);
 }
 
 /**
- * @internal A keyed HMAC-SHA256 whose key blocks are hashed once and cloned per
- * message (the record layer tags every DATA and END with one key).
+ * @internal A keyed HMAC-SHA256 (the record layer tags every DATA and END with one
+ * key), from the backend in use when it is created.
  */
-export class _KeyedMac {
-  readonly #base: ReturnType<typeof hmac.create>;
-  constructor(key: Uint8Array) {
-    this.#base = hmac.create(nobleSha256, key);
-  }
-  /** HMAC-SHA256(key, concatenation of `parts`), 32 bytes. */
-  digest(...parts: Uint8Array[]): Uint8Array {
-    const h = this.#base.clone();
-    for (const p of parts) h.update(p);
-    return h.digest();
-  }
-  /** Zeroes the keyed state; later calls throw. */
-  destroy(): void {
-    this.#base.destroy();
-  }
+export function _keyedMac(key: Uint8Array): _Mac {
+  return backend.keyedMac(key);
 }
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 import { createRC4, type RC4Stream } from '@arctalk/rc4';
-import { _equalBytes, _KeyedMac } from './_hash';
+import { _equalBytes, _keyedMac, type _Mac } from './_hash';
 import { _getU64, _putU64 } from './_util';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { _writeHeader, FrameType, lengths } from './frame';
@@ -57,7 +57,7 @@ const END_TYPE = Uint8Array.of(FrameType.END);
  */
 export class RecordState {
   readonly #stream: RC4Stream;
-  readonly #mac: _KeyedMac;
+  readonly #mac: _Mac;
   readonly #budget: number;
   readonly #maxData: number;
   #offset = 0;
@@ -71,7 +71,7 @@ export class RecordState {
    */
   constructor(keys: DirectionKeys, options: { budget?: number; maxDataLength?: number } = {}) {
     this.#stream = createRC4(keys.rc4Key, { drop: RC4_DROP });
-    this.#mac = new _KeyedMac(keys.macKey);
+    this.#mac = _keyedMac(keys.macKey);
     keys.rc4Key.fill(0);
     keys.macKey.fill(0);
     this.#budget = options.budget ?? DEFAULT_BYTE_BUDGET;

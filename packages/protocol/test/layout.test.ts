@@ -49,11 +49,37 @@ it('has no import cycles among its modules', () => {
   expect(graph.get('session.ts')).toContain('handshake.ts');
 });
 
+/** The files of the `"node"` entry alone: the only ones that may import node:crypto. */
+const NODE_ONLY = ['index.node.ts', '_hash-node.ts'];
+
 it('imports nothing with I/O, and keeps SHA-256, HMAC, HKDF and scrypt behind _hash.ts', () => {
   for (const f of files) {
+    if (NODE_ONLY.includes(f)) {
+      expect(source(f), f).not.toMatch(/from 'node:(?!crypto')/);
+      continue;
+    }
     expect(source(f), f).not.toMatch(/from 'node:/);
     if (f === '_hash.ts') continue;
     expect(source(f), f).not.toMatch(/@noble\/hashes\/(hmac|hkdf|scrypt)'/);
     expect(source(f), f).not.toMatch(/import \{[^}]*\bsha256\b[^}]*\} from '@noble\/hashes\/sha2'/);
   }
+});
+
+it('the default entry reaches no node: import; the "node" entry reaches node:crypto', () => {
+  const reach = (entry: string) => {
+    const seen = new Set<string>();
+    const walk = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const g of imports(f)) walk(g);
+    };
+    walk(entry);
+    return [...seen];
+  };
+  const defaultEntry = reach('index.ts');
+  expect(defaultEntry).toContain('record.ts');
+  for (const f of defaultEntry) expect(source(f), f).not.toMatch(/from 'node:/);
+  expect(defaultEntry).not.toContain('_hash-node.ts');
+  expect(reach('index.node.ts')).toContain('_hash-node.ts');
+  expect(source('_hash-node.ts')).toMatch(/from 'node:crypto'/);
 });
