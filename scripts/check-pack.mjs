@@ -16,7 +16,7 @@ const execpath = process.env.npm_execpath ?? '';
 const pnpm = /pnpm\.c?js$/.test(execpath) ? [process.execPath, execpath] : ['pnpm'];
 const libraries = ['rc4', 'dh', 'protocol'];
 const REQUIRED = ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/CHANGELOG.md'];
-const ALLOWED = /^package\/(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+|src\/.+)$/;
+const ALLOWED = /^package\/(package\.json|README\.md|LICENSE|CHANGELOG\.md|PROTOCOL\.md|dist\/.+|src\/.+)$/;
 
 let failures = 0;
 const fail = (message) => {

@@ -1,7 +1,10 @@
 import { defineConfig } from 'tsup';
 
-// One executable: the @arctalk/* workspace sources are bundled in (resolved via
-// tsconfig paths), the npm dependencies stay external.
+// The `arctalk` executable. The @arctalk/* workspace libraries are bundled in from
+// source (tsconfig `paths`), so the packed app depends only on registry packages
+// (commander, ink, react). Code splitting keeps the start-up path small: the
+// terminal UI (tty-mode, Ink, React) is a chunk of its own, loaded by a dynamic
+// import only when it is drawn; --version and pipe mode never load it.
 export default defineConfig({
   entry: { cli: 'src/cli.tsx' },
   format: ['esm'],
@@ -11,7 +14,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   dts: false,
-  splitting: false,
+  splitting: true,
   banner: { js: '#!/usr/bin/env node' },
   external: ['ink', 'react', 'react/jsx-runtime', 'commander'],
   noExternal: [/^@arctalk\//],

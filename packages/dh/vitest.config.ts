@@ -3,5 +3,10 @@ import { alias } from '../../vitest.shared.ts';
 
 export default defineProject({
   resolve: { alias },
-  test: { name: 'dh', include: ['test/**/*.test.ts'] },
+  test: {
+    name: 'dh',
+    include: ['test/**/*.test.ts'],
+    // Whole handshakes and property runs: slow on a loaded 2-core machine, never hung.
+    testTimeout: 30_000,
+  },
 });

@@ -3,5 +3,5 @@ import { alias } from '../../vitest.shared.ts';
 
 export default defineProject({
   resolve: { alias },
-  test: { name: 'docs', include: ['test/**/*.test.ts'] },
+  test: { name: 'docs', include: ['test/**/*.test.ts'], testTimeout: 30_000 },
 });

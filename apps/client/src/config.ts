@@ -88,6 +88,7 @@ export interface CliOptions {
   group?: string;
   minGroupBits?: string;
   passphraseFile?: string;
+  port?: string;
   live?: boolean;
   quiet?: boolean;
   connectTimeout?: string;
@@ -111,7 +112,8 @@ export interface ConfigDeps {
 const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
 
 /**
- * Parses `HOST:PORT`, `HOST`, `:PORT`, `[IPv6]:PORT` or `[IPv6]`.
+ * Parses `HOST:PORT`, `HOST`, `:PORT`, `PORT`, `[IPv6]:PORT` or `[IPv6]`. A bare
+ * number is a port on the default host (`5518` → 127.0.0.1:5518), never a host.
  *
  * @param text - the address
  * @param defaultPort - used when no port is given
@@ -120,13 +122,17 @@ const utf8Length = (text: string): number => new TextEncoder().encode(text).leng
  * @example
  * parseAddress('example.org:7000', 5518); // { host: 'example.org', port: 7000 }
  * parseAddress('[::1]:7000', 5518);       // { host: '::1', port: 7000 }
+ * parseAddress('7000', 5518);             // { host: '127.0.0.1', port: 7000 }
  */
 export function parseAddress(text: string, defaultPort: number): { host: string; port: number } {
   const value = text.trim();
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(value);
-  if (bracketed) {
+  if (/^\d+$/.test(value)) {
+    host = '';
+    portText = value;
+  } else if (bracketed) {
     host = bracketed[1]!;
     portText = bracketed[2];
   } else if ((value.match(/:/g) ?? []).length > 1) {
@@ -245,7 +251,16 @@ export function resolveConfig(
   env: Readonly<Record<string, string | undefined>>,
   deps: ConfigDeps,
 ): ClientConfig {
-  const { host, port } = parseAddress(server ?? env.ARCTALK_SERVER ?? '', DEFAULT_PORT);
+  const address = server ?? env.ARCTALK_SERVER ?? '';
+  let { host, port } = parseAddress(address, DEFAULT_PORT);
+  if (options.port !== undefined) {
+    const { port: given } = parseAddress(`:${options.port}`, DEFAULT_PORT);
+    const explicit = /^\d+$/.test(address.trim()) || /:\d+$/.test(address.trim());
+    if (explicit && given !== port) {
+      throw new UsageError(`--port ${given} contradicts the port of "${address}"`);
+    }
+    port = given;
+  }
   const room = checkLabel(
     'room',
     options.room !== undefined

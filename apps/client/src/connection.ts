@@ -23,6 +23,13 @@ export const MAX_CHUNK = lengths.minMaxFrameLength - 1 - messageLengths.offset -
  */
 export const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
+
 /** The server could not be reached: exit code 3. */
 export class CannotConnectError extends Error {
   override readonly name = 'CannotConnectError';
@@ -54,6 +61,42 @@ export function connectTcp(host: string, port: number, timeoutMs: number): Promi
       resolve(socket);
     });
   });
+}
+
+/**
+ * The address did not answer as an arctalk relay: it sent something that is not an
+ * arctalk frame, or closed without a frame (`NOT_A_RELAY`, exit 10), or sent nothing
+ * at all within the connect timeout (`NO_ANSWER`, exit 3). Delivered as a session
+ * `error` event, so that both modes classify it like any other fatal error.
+ */
+export class RelayAnswerError extends Error {
+  override readonly name = 'RelayAnswerError';
+  /**
+   * @param code - NOT_A_RELAY or NO_ANSWER
+   * @param message - one line naming the address
+   */
+  constructor(
+    readonly code: 'NOT_A_RELAY' | 'NO_ANSWER',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Until the relay's first frame: whom we called, and for how long we wait. */
+export interface AnswerGate {
+  /** `host:port` as shown to the user */
+  address: string;
+  /** ms to wait for the relay's first frame (what is left of --connect-timeout) */
+  timeoutMs: number;
+}
+
+/** The first bytes an impostor sent, printable: `"HTTP/1.1 400 Bad Req…"`. */
+function quoteBytes(bytes: Uint8Array): string {
+  const shown = [...bytes.subarray(0, 24)]
+    .map((byte) => (byte >= 0x20 && byte < 0x7f && byte !== 0x22 ? String.fromCharCode(byte) : '.'))
+    .join('');
+  return `"${shown}${bytes.length > 24 ? '…' : ''}"`;
 }
 
 /** Callbacks of a {@link Connection}. */
@@ -97,6 +140,12 @@ export class Connection {
   private closed = false;
   private keepalive: NodeJS.Timeout | undefined;
   private readonly maxUnsentBytes: number;
+  /** the relay has sent a frame we understood (WAITING, PAIRED or ERROR) */
+  private answered: boolean;
+  private answerTimer: NodeJS.Timeout | undefined;
+  private readonly gate: AnswerGate | undefined;
+  /** the first bytes received before the relay answered (for the message) */
+  private firstBytes: Uint8Array = new Uint8Array(0);
 
   /**
    * Starts the session (queues HELLO) and begins reading.
@@ -106,6 +155,9 @@ export class Connection {
    * @param handlers - event callbacks
    * @param keepaliveMs - send a PING this often (0: never)
    * @param maxUnsentBytes - drop the connection when more than this waits unsent
+   * @param gate - when given, the relay must send its first frame within `gate.timeoutMs`,
+   *   and anything else before it (bytes that are not an arctalk frame, a close) is a
+   *   {@link RelayAnswerError} event instead of a protocol error or a lost connection
    */
   constructor(
     socket: net.Socket,
@@ -113,11 +165,27 @@ export class Connection {
     handlers: ConnectionHandlers,
     keepaliveMs = 0,
     maxUnsentBytes = MAX_UNSENT_BYTES,
+    gate?: AnswerGate,
   ) {
     this.socket = socket;
     this.maxUnsentBytes = maxUnsentBytes;
     this.session = session;
     this.handlers = handlers;
+    this.gate = gate;
+    this.answered = gate === undefined;
+    if (gate) {
+      this.answerTimer = setTimeout(() => {
+        const seconds = Math.round(gate.timeoutMs / 100) / 10;
+        this.notARelay(
+          this.firstBytes.length === 0
+            ? new RelayAnswerError('NO_ANSWER', `no answer from ${gate.address} within ${seconds} s`)
+            : new RelayAnswerError(
+                'NOT_A_RELAY',
+                `${gate.address} is not an arctalk relay (no arctalk frame within ${seconds} s; it sent ${quoteBytes(this.firstBytes)})`,
+              ),
+        );
+      }, gate.timeoutMs);
+    }
     socket.on('data', (chunk: Buffer) =>
       this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
     );
@@ -129,6 +197,17 @@ export class Connection {
     socket.on('close', () => {
       this.closed = true;
       this.stopKeepalive();
+      if (!this.answered && !this.closing && this.gate) {
+        const { address } = this.gate;
+        this.notARelay(
+          new RelayAnswerError(
+            'NOT_A_RELAY',
+            this.firstBytes.length === 0
+              ? `${address} is not an arctalk relay (it closed the connection without answering)`
+              : `${address} is not an arctalk relay (it sent ${quoteBytes(this.firstBytes)} and closed)`,
+          ),
+        );
+      }
       this.handlers.onClose(this.closing, socketError);
     });
     if (keepaliveMs > 0) {
@@ -163,11 +242,46 @@ export class Connection {
   private receive(bytes: Uint8Array): void {
     // A failed session refuses input by throwing; whatever the server or peer sends
     // after the fault (while the app winds down) is dropped, not a crash.
-    if (this.session.state === 'failed') return;
+    if (this.session.state === 'failed' || this.closing) return;
+    if (!this.answered && this.firstBytes.length <= 24) {
+      this.firstBytes = concat(this.firstBytes, bytes.subarray(0, 25 - this.firstBytes.length));
+    }
     const events = this.session.receive(bytes);
+    if (!this.answered) {
+      const answer = events.some(
+        (event) =>
+          event.type === 'waiting' ||
+          event.type === 'paired' ||
+          (event.type === 'error' && event.error.code === 'RELAY_ERROR'),
+      );
+      if (answer) {
+        this.answered = true;
+        clearTimeout(this.answerTimer);
+      } else if (events.some((event) => event.type === 'error')) {
+        // Not an arctalk frame before the relay's first: whoever answered is no relay.
+        this.notARelay(
+          new RelayAnswerError(
+            'NOT_A_RELAY',
+            `${this.gate!.address} is not an arctalk relay (it sent ${quoteBytes(this.firstBytes)})`,
+          ),
+        );
+        return;
+      }
+    }
     // Handshake replies first (CONFIRM, KEX...), before the app reacts.
     this.flush();
     for (const event of events) this.handlers.onEvent(event);
+  }
+
+  /** Ends a connection whose other end is not (or not yet) an arctalk relay. */
+  private notARelay(error: RelayAnswerError): void {
+    if (this.answered) return;
+    this.answered = true;
+    clearTimeout(this.answerTimer);
+    this.closing = true;
+    this.stopKeepalive();
+    this.socket.destroy();
+    this.handlers.onEvent({ type: 'error', error } as unknown as SessionEvent);
   }
 
   /**
@@ -225,6 +339,7 @@ export class Connection {
    * @param timeoutMs - how long to wait for the server to close its side
    */
   async finish(timeoutMs = 2000): Promise<void> {
+    clearTimeout(this.answerTimer);
     this.closing = true;
     this.stopKeepalive();
     if (this.closed) return;
@@ -246,6 +361,7 @@ export class Connection {
 
   /** Closes at once, discarding anything unsent. */
   close(): void {
+    clearTimeout(this.answerTimer);
     this.closing = true;
     this.stopKeepalive();
     this.socket.destroy();

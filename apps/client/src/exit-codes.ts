@@ -13,7 +13,7 @@ export const ExitCode = Object.freeze({
   INTERNAL: 1,
   /** bad command line, environment or passphrase file */
   USAGE: 2,
-  /** the server could not be reached (refused, unreachable, unknown host, timeout) */
+  /** the server could not be reached (refused, unreachable, unknown host, timeout, no answer) */
   CANNOT_CONNECT: 3,
   /** the connection to the server dropped before the conversation ended */
   CONNECTION_LOST: 4,
@@ -27,6 +27,8 @@ export const ExitCode = Object.freeze({
   INCOMPATIBLE: 8,
   /** this session's per-direction byte budget is spent: start a new session */
   BUDGET_EXHAUSTED: 9,
+  /** the address answered, but not as an arctalk relay (another service, or it closed at once) */
+  NOT_A_RELAY: 10,
 });
 
 /** One of the {@link ExitCode} values. */
@@ -37,13 +39,14 @@ export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
   [ExitCode.OK, 'clean end'],
   [ExitCode.INTERNAL, 'internal error'],
   [ExitCode.USAGE, 'usage error (bad option, address, name or passphrase file)'],
-  [ExitCode.CANNOT_CONNECT, 'cannot connect to the server'],
+  [ExitCode.CANNOT_CONNECT, 'cannot connect to the server, or no answer from it'],
   [ExitCode.CONNECTION_LOST, 'connection to the server lost'],
   [ExitCode.AUTH_FAILED, 'authentication failed / tampering detected (or wrong passphrase)'],
   [ExitCode.PEER_LEFT, 'peer left before the conversation ended'],
   [ExitCode.REFUSED, 'refused by the server (room full, busy, timeout, shutdown)'],
   [ExitCode.INCOMPATIBLE, 'incompatible peer (version, DH group below the minimum)'],
   [ExitCode.BUDGET_EXHAUSTED, 'session byte budget exhausted: start a new session'],
+  [ExitCode.NOT_A_RELAY, 'the address is not an arctalk relay (another service answered)'],
 ];
 
 /** The error shape the classifier reads (a ProtocolError from @arctalk/protocol). */
@@ -67,6 +70,9 @@ export function classifyError(error: ClassifiableError): { code: ExitCodeValue; 
   const code = error.code ?? '';
   // The message may quote the relay's ERROR text: untrusted, so sanitised for the terminal.
   const detail = sanitizeLine(error.message, 200);
+  // Not (or not yet) a relay: the message names the address (connection.ts).
+  if (code === 'NOT_A_RELAY') return { code: ExitCode.NOT_A_RELAY, message: detail };
+  if (code === 'NO_ANSWER') return { code: ExitCode.CANNOT_CONNECT, message: detail };
   switch (errorKind(code)) {
     case 'relay':
       return { code: ExitCode.REFUSED, message: `refused by the server: ${detail}` };

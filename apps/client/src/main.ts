@@ -67,7 +67,11 @@ export function buildProgram(): Command {
     .description('End-to-end encrypted talk(1)-style chat through an arctalk relay server.')
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
-    .argument('[HOST:PORT]', `server address (default ${DEFAULT_HOST}:${DEFAULT_PORT}, or ARCTALK_SERVER)`)
+    .argument(
+      '[HOST:PORT]',
+      `server address: HOST:PORT, HOST, or PORT alone on ${DEFAULT_HOST} (default ${DEFAULT_HOST}:${DEFAULT_PORT}, or ARCTALK_SERVER)`,
+    )
+    .option('-p, --port <port>', `server port, as in HOST:PORT (default ${DEFAULT_PORT})`)
     .option('-r, --room <room>', `room to meet your peer in (default ${DEFAULT_ROOM_NAME}, or ARCTALK_ROOM)`)
     .option('-n, --name <name>', 'your display name, 1..32 bytes (default: login name, or ARCTALK_NAME)')
     .addOption(
@@ -81,7 +85,7 @@ export function buildProgram(): Command {
       `refuse smaller DH groups from the peer (default ${DEFAULT_MIN_GROUP_BITS})`,
     )
     .option(
-      '-p, --passphrase-file <file>',
+      '--passphrase-file <file>',
       'read an optional shared passphrase from this file (or ARCTALK_PASSPHRASE)',
     )
     .addOption(new Option('--passphrase <secret>').hideHelp())
@@ -149,7 +153,7 @@ export async function main(argv: readonly string[]): Promise<ExitCodeValue> {
   try {
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     if (interactive) {
-      const { runTty } = await import('./tty-mode.js');
+      const { runTty } = await importTerminalUi();
       return await runTty(config, {
         theme: theme(noColorRequested(process.env)),
         keepaliveMs: config.keepaliveMs,
@@ -178,6 +182,26 @@ export async function main(argv: readonly string[]): Promise<ExitCodeValue> {
       return ExitCode.USAGE;
     }
     throw error;
+  }
+}
+
+/**
+ * Loads the terminal UI (tty-mode, Ink, React) with the CI variables hidden. Ink reads
+ * `CI` once, when it is imported (is-in-ci), and then draws nothing until exit; chalk
+ * (supports-color) turns colour off. Many developers export `CI` in their shells, and
+ * the UI is drawn because stdout is a terminal, whatever `CI` says. The variables are
+ * restored as soon as the modules have loaded.
+ *
+ * @returns the tty-mode module
+ */
+async function importTerminalUi(): Promise<typeof import('./tty-mode.js')> {
+  const names = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
+  const saved = names.map((name) => [name, process.env[name]] as const);
+  for (const name of names) delete process.env[name];
+  try {
+    return await import('./tty-mode.js');
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
   }
 }
 

@@ -80,6 +80,7 @@ export async function runPipe(
     `connecting to ${config.address} (room ${sanitizeLine(config.room)}, as ${sanitizeLine(config.name)})`,
   );
   let socket: Awaited<ReturnType<typeof connectTcp>>;
+  const started = Date.now();
   try {
     socket = await connectTcp(config.host, config.port, config.connectTimeoutMs);
   } catch (error) {
@@ -279,6 +280,9 @@ export async function runPipe(
         },
       },
       options.keepaliveMs ?? 0,
+      undefined,
+      // --connect-timeout covers everything up to the relay's first frame.
+      { address: config.address, timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)) },
     );
     stdin.on('error', (error) => void settle(ExitCode.INTERNAL, `cannot read stdin: ${error.message}`));
     stdout.on('error', (error: NodeJS.ErrnoException) => {

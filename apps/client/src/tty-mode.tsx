@@ -72,6 +72,7 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
 
   let connection: Connection;
   try {
+    const started = Date.now();
     const socket = await connectTcp(config.host, config.port, config.connectTimeoutMs);
     connection = new Connection(
       socket,
@@ -81,6 +82,9 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
         onClose: (expected, error) => controller.handleClose(expected, error),
       },
       options.keepaliveMs ?? 0,
+      undefined,
+      // --connect-timeout covers everything up to the relay's first frame.
+      { address: config.address, timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)) },
     );
   } catch (error) {
     if (error instanceof CannotConnectError) {

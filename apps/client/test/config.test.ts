@@ -37,6 +37,21 @@ describe('parseAddress', () => {
     expect(parseAddress('[::1]', DEFAULT_PORT)).toEqual({ host: '::1', port: DEFAULT_PORT });
   });
 
+  it('takes a bare number as a port on the default host, never as a host', () => {
+    for (const [text, port] of [
+      ['5518', 5518],
+      ['7000', 7000],
+      [' 1 ', 1],
+      ['65535', 65535],
+      ['08080', 8080],
+    ] as const) {
+      expect(parseAddress(text, DEFAULT_PORT), text).toEqual({ host: '127.0.0.1', port });
+    }
+    for (const bad of ['0', '65536', '99999', '3232235777']) {
+      expect(() => parseAddress(bad, DEFAULT_PORT), bad).toThrow(/port must be 1\.\.65535/);
+    }
+  });
+
   it('rejects bad ports, bare IPv6 and odd host names', () => {
     for (const bad of ['h:0', 'h:65536', 'h:port', 'h:', '::1', 'a b:1', 'h:-1', 'h:123456']) {
       expect(() => parseAddress(bad, DEFAULT_PORT), bad).toThrow(UsageError);
@@ -50,6 +65,19 @@ describe('parseAddress', () => {
 });
 
 describe('resolveConfig', () => {
+  it('--port sets the port, with a host or ARCTALK_SERVER, and must agree with a port given twice', () => {
+    expect(resolveConfig('example.org', { port: '7000' }, {}, deps).address).toBe('example.org:7000');
+    expect(resolveConfig(undefined, { port: '7000' }, {}, deps).address).toBe('127.0.0.1:7000');
+    expect(resolveConfig(undefined, { port: '7000' }, { ARCTALK_SERVER: 'h' }, deps).address).toBe('h:7000');
+    expect(resolveConfig('h:7000', { port: '7000' }, {}, deps).address).toBe('h:7000');
+    expect(resolveConfig('7000', {}, {}, deps).address).toBe('127.0.0.1:7000');
+    expect(() => resolveConfig('h:7001', { port: '7000' }, {}, deps)).toThrow(/--port 7000 contradicts/);
+    expect(() => resolveConfig('7001', { port: '7000' }, {}, deps)).toThrow(/--port 7000 contradicts/);
+    for (const bad of ['0', 'x', '65536', '']) {
+      expect(() => resolveConfig(undefined, { port: bad }, {}, deps), bad).toThrow(UsageError);
+    }
+  });
+
   it('has documented defaults', () => {
     const c = resolveConfig(undefined, {}, {}, deps);
     expect(c).toMatchObject({

@@ -194,6 +194,20 @@ describe('arctalk in a terminal', () => {
     expect(screen).not.toContain('connecting │');
   });
 
+  it.each<Record<string, string>>([{ CI: 'true' }, { CI: '1', CONTINUOUS_INTEGRATION: 'true' }])(
+    'draws the whole UI, in colour, with %o in the environment',
+    async (env) => {
+      const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', room(), '--name', 'alice'], {
+        env,
+      });
+      const screen = await alice.waitForScreen('waiting for peer');
+      expect(screen.split('\n')[0]).toMatch(/^─ you \(alice\) ─+$/);
+      expect(alice.raw()).toMatch(/\x1b\[(?:3|9)[0-9](?:;[0-9]+)*m/); // a colour
+      alice.type('\x03');
+      expect(await within(alice.exited, 10_000, 'alice to exit')).toBe(0);
+    },
+  );
+
   it('follows a terminal resize, and honours NO_COLOR', async () => {
     const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', room(), '--name', 'alice'], {
       columns: 80,

@@ -4,6 +4,7 @@
  * they use. If the README drifts from the API, this fails.
  */
 import { readFileSync } from 'node:fs';
+import { transformSync } from 'esbuild';
 import { expect, it } from 'vitest';
 import * as api from '../src/index';
 import { ClientSession, Relay } from '../src/index';
@@ -11,7 +12,10 @@ import { text } from './helpers';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const usage = readme.slice(readme.indexOf('## Usage'), readme.indexOf('## API'));
-const blocks = [...usage.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^import .*$/gm, ''));
+// Imports dropped (the names are passed in), type annotations stripped by esbuild.
+const blocks = [...usage.matchAll(/```ts\n([\s\S]*?)```/g)].map(
+  (m) => transformSync(m[1]!.replace(/^import .*$/gm, ''), { loader: 'ts' }).code,
+);
 
 type Handler = (...args: unknown[]) => void;
 
@@ -111,7 +115,7 @@ it('the README usage examples run: two clients meet through the relay, agree on 
     serverSide.peer = socket;
     onConnection!(serverSide);
     const r = recorder();
-    const code = clientCode.replace("name: 'alice'", `name: '${name}'`);
+    const code = clientCode.replace('name: "alice"', `name: ${JSON.stringify(name)}`);
     new Function('ClientSession', 'socket', 'console', 'process', code)(
       ClientSession,
       socket,

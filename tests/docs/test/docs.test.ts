@@ -68,6 +68,42 @@ describe.each([
   });
 });
 
+describe('short options', () => {
+  const shorts = (command: Command) =>
+    new Map(
+      [
+        ...command.options,
+        command
+          .createHelp()
+          .visibleOptions(command)
+          .find((o) => o.long === '--help')!,
+      ]
+        .filter((option) => option.short)
+        .map((option) => [option.short!, option.long!] as const),
+    );
+  const client = shorts(buildProgram());
+  const server = shorts(serverProgram());
+
+  it('mean the same in arctalk and arctalk-server', () => {
+    expect(client.size).toBeGreaterThan(3);
+    expect(server.size).toBeGreaterThan(2);
+    for (const [short, long] of client) {
+      if (server.has(short)) expect(`${short} ${server.get(short)}`).toBe(`${short} ${long}`);
+    }
+  });
+
+  it('are unique within each program, and -p is the port in both', () => {
+    for (const program of [buildProgram(), serverProgram()]) {
+      const all = program.options.map((option) => option.short).filter(Boolean);
+      expect(new Set(all).size).toBe(all.length);
+    }
+    expect(client.get('-p')).toBe('--port');
+    expect(server.get('-p')).toBe('--port');
+    expect(client.get('-V')).toBe('--version');
+    expect(server.get('-V')).toBe('--version');
+  });
+});
+
 describe('man pages', () => {
   it('are generated from docs/manual.md and up to date (pnpm docs:man)', () => {
     const result = spawnSync(process.execPath, [join(root, 'scripts/gen-man.mjs'), '--check'], {
