@@ -10,14 +10,18 @@ import { ExitCode } from '../src/exit-codes.js';
 import { cleanup, runClient, startServer } from './helpers.js';
 
 const servers: net.Server[] = [];
+const sockets = new Set<net.Socket>();
 afterAll(async () => {
   cleanup();
+  for (const socket of sockets) socket.destroy();
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
 /** A TCP server that does `onConnection` with each socket; resolves with its port. */
 async function fakeServer(onConnection: (socket: net.Socket) => void): Promise<number> {
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     onConnection(socket);
   });
