@@ -89,6 +89,8 @@ export interface AnswerGate {
   address: string;
   /** ms to wait for the relay's first frame (what is left of --connect-timeout) */
   timeoutMs: number;
+  /** the whole --connect-timeout, ms, as the messages name it (default: timeoutMs) */
+  limitMs?: number;
 }
 
 /** The first bytes an impostor sent, printable: `"HTTP/1.1 400 Bad Req…"`. */
@@ -175,7 +177,7 @@ export class Connection {
     this.answered = gate === undefined;
     if (gate) {
       this.answerTimer = setTimeout(() => {
-        const seconds = Math.round(gate.timeoutMs / 100) / 10;
+        const seconds = Math.round((gate.limitMs ?? gate.timeoutMs) / 100) / 10;
         this.notARelay(
           this.firstBytes.length === 0
             ? new RelayAnswerError('NO_ANSWER', `no answer from ${gate.address} within ${seconds} s`)

@@ -282,7 +282,11 @@ export async function runPipe(
       options.keepaliveMs ?? 0,
       undefined,
       // --connect-timeout covers everything up to the relay's first frame.
-      { address: config.address, timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)) },
+      {
+        address: config.address,
+        timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)),
+        limitMs: config.connectTimeoutMs,
+      },
     );
     stdin.on('error', (error) => void settle(ExitCode.INTERNAL, `cannot read stdin: ${error.message}`));
     stdout.on('error', (error: NodeJS.ErrnoException) => {

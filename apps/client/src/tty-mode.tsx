@@ -84,7 +84,11 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
       options.keepaliveMs ?? 0,
       undefined,
       // --connect-timeout covers everything up to the relay's first frame.
-      { address: config.address, timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)) },
+      {
+        address: config.address,
+        timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)),
+        limitMs: config.connectTimeoutMs,
+      },
     );
   } catch (error) {
     if (error instanceof CannotConnectError) {
