@@ -84,7 +84,7 @@ describe('a server that is not an arctalk relay', () => {
     const port = await fakeServer(behave);
     const started = Date.now();
     const { code, stderr } = await runClient(
-      [`127.0.0.1:${port}`, '--name', 'alice', '--connect-timeout', '2'],
+      [`127.0.0.1:${port}`, '--name', 'alice', '--connect-timeout', '2', '--unverified'],
       { keepOpen: true },
     );
     expect(code, stderr).toBe(ExitCode.NOT_A_RELAY);
@@ -104,7 +104,7 @@ describe('a server that says nothing', () => {
   ])('$what: "no answer from …" within --connect-timeout, exit 3', async ({ behave }) => {
     const port = await fakeServer(behave);
     const { code, stderr } = await runClient(
-      [`127.0.0.1:${port}`, '--name', 'alice', '--connect-timeout', '1'],
+      [`127.0.0.1:${port}`, '--name', 'alice', '--connect-timeout', '1', '--unverified'],
       { keepOpen: true },
     );
     expect(code, stderr).toBe(ExitCode.CANNOT_CONNECT);
@@ -115,9 +115,12 @@ describe('a server that says nothing', () => {
 describe('a real relay', () => {
   it('answers within the timeout: the client waits for its peer past --connect-timeout', async () => {
     const server = await startServer();
-    const client = runClient([`127.0.0.1:${server.port}`, '--name', 'alice', '--connect-timeout', '1'], {
-      keepOpen: true,
-    });
+    const client = runClient(
+      [`127.0.0.1:${server.port}`, '--name', 'alice', '--connect-timeout', '1', '--unverified'],
+      {
+        keepOpen: true,
+      },
+    );
     // Still waiting for a peer well after the connect timeout: the relay had answered.
     const early = await Promise.race([
       client,

@@ -132,10 +132,14 @@ describe('the installed commands', () => {
 
     const client = (name: string, text: string) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(bin('arctalk'), [String(port), '--room', 'install', '--name', name], {
-          env: cleanEnv,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          bin('arctalk'),
+          [String(port), '--room', 'install', '--name', name, '--unverified'],
+          {
+            env: cleanEnv,
+            stdio: ['pipe', 'pipe', 'pipe'],
+          },
+        );
         children.add(child);
         let stdout = '';
         let stderr = '';
