@@ -39,6 +39,10 @@ export const ErrorCode = Object.freeze({
   SERVER_SHUTTING_DOWN: 10,
   BAD_HELLO: 11,
   INTERNAL: 12,
+  /** a frame begun but not finished made no progress in time (relay policy) */
+  FRAME_TIMEOUT: 13,
+  /** the client does not read: its unsent output did not drain in time (relay policy) */
+  SLOW_CONSUMER: 14,
 } as const);
 
 /** The name of a relay ERROR code, e.g. `'ROOM_FULL'`. */

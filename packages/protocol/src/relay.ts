@@ -67,11 +67,23 @@ interface Conn {
   readonly header: _HeaderReader;
   /** body bytes still to discard (PONG, or a client-to-client frame with no peer) */
   skip: number;
-  /** a frame split across chunks: the whole frame (Forward) or its body (Collect) */
+  /**
+   * a frame split across chunks: the whole frame (Forward) or its body (Collect).
+   * A Forward buffer grows with the bytes received (`#grow`), never to more than
+   * twice them (or MIN_PENDING), whatever length the header claims.
+   */
   pending: Uint8Array | undefined;
   pendingFill: number;
+  /** the length `pending` will have once the frame is whole (header + body for Forward) */
+  pendingLength: number;
   pendingKind: Pending;
   pendingType: number;
+  /** bytes passed to `receive` for this connection so far */
+  bytesIn: number;
+  /** offset in this connection's input of the first byte of the unfinished frame */
+  frameStart: number;
+  /** the length field of the unfinished frame (0 while its header is partial) */
+  frameLength: number;
 }
 
 interface Room {
@@ -80,6 +92,18 @@ interface Room {
 }
 
 const HEADER = lengths.header;
+const EMPTY = new Uint8Array(0);
+const PING = FrameType.PING;
+const PONG = FrameType.PONG;
+const MAX_PING_LENGTH = lengths.maxPing + 1;
+/** The §3.7 table answers a PING of any allowed size with PONG in every state. */
+const PING_IS_PONG_EVERYWHERE = (['hello', 'waiting', 'paired', 'alone'] as const).every(
+  (state) => relayVerdict(state, PING, 0) === 'pong' && relayVerdict(state, PING, lengths.maxPing) === 'pong',
+);
+/** The first capacity of a partial frame's buffer; it then doubles with what arrives. */
+const MIN_PENDING = 1024;
+/** The first capacity of the PONG buffer of one `receive` call; it then doubles. */
+const MIN_PONGS = 64;
 const WAITING_FRAME = encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) });
 const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8Array(0) });
 
@@ -114,6 +138,9 @@ export class Relay {
   readonly #max: number;
   readonly #conns = new Map<string, Conn>();
   readonly #rooms = new Map<string, Room>();
+  /** PONGs of the current `receive` call, written as one send (see {@link Relay.receive}) */
+  #pongs: Uint8Array = EMPTY;
+  #pongFill = 0;
 
   /**
    * @param options - `maxFrameLength` (default 65536)
@@ -130,9 +157,11 @@ export class Relay {
 
   /**
    * Bytes the relay holds for frames split across `receive` calls: partial headers
-   * and the buffers of partial frames (at most one frame, ≤ `maxFrameLength` + 4
-   * bytes, per connection). Whole frames are never held: they go out as views of
-   * the input.
+   * and the buffers of partial frames (at most one frame per connection). A partial
+   * frame's buffer grows with the bytes actually received: at most
+   * max(1024, 2 × received) bytes, and never more than `maxFrameLength` + 4,
+   * whatever length its header announced. Whole frames are never held: they go out
+   * as views of the input.
    *
    * @param connId - one connection; all of them when omitted
    * @returns the byte count
@@ -181,14 +210,46 @@ export class Relay {
       skip: 0,
       pending: undefined,
       pendingFill: 0,
+      pendingLength: 0,
       pendingKind: Pending.None,
       pendingType: 0,
+      bytesIn: 0,
+      frameStart: 0,
+      frameLength: 0,
     });
     return [];
   }
 
   /**
+   * Where a connection stands inside a frame: the server uses it to end a frame that
+   * makes no progress (the relay reads no clock). A frame is unfinished from its
+   * first header byte until its last body byte has arrived, whether the relay
+   * buffers it (HELLO, PING, a frame to forward) or discards it (PONG, a frame
+   * while alone).
+   *
+   * @param connId - the connection
+   * @returns undefined at a frame boundary (or for an unknown id); else `start`, the
+   *   offset of the frame's first byte in the connection's input (bytes passed to
+   *   `receive` before it), `received`, how many of its bytes have arrived (header
+   *   included), and `length`, its length field (0 while the header is partial)
+   * @example
+   * ```ts
+   * relay.receive('a', Uint8Array.of(0, 0, 0x10, 0, 0x13, 1, 2));
+   * relay.partialFrame('a'); // { start: 0, received: 7, length: 4096 }
+   * ```
+   */
+  partialFrame(connId: string): { start: number; received: number; length: number } | undefined {
+    const conn = this.#conns.get(connId);
+    if (conn === undefined || conn.bytesIn === conn.frameStart) return undefined;
+    return { start: conn.frameStart, received: conn.bytesIn - conn.frameStart, length: conn.frameLength };
+  }
+
+  /**
    * Bytes arrived on a connection.
+   *
+   * The PONGs owed for the PINGs of one call go out as one send (one write for the
+   * server, however many PINGs the chunk held), in order with the other sends to
+   * that connection.
    *
    * @param connId - the connection (unknown or closed ids are ignored)
    * @param bytes - the bytes, in any split
@@ -208,7 +269,10 @@ export class Relay {
     }
     const out: RelayAction[] = [];
     const conn = this.#conns.get(connId);
-    if (conn !== undefined) this.#parse(conn, bytes, out);
+    if (conn !== undefined) {
+      this.#parse(conn, bytes, out);
+      this.#flushPongs(conn, out);
+    }
     return out;
   }
 
@@ -308,9 +372,12 @@ export class Relay {
   // -------------------------------------------------------------------------
 
   #parse(conn: Conn, bytes: Uint8Array, out: RelayAction[]): void {
+    const base = conn.bytesIn; // offset of bytes[0] in this connection's input
+    conn.bytesIn += bytes.length;
     const n = bytes.length;
     let pos = 0;
     let run = -1; // start of a run of whole client-to-client frames to forward as one view
+    let boundary = -1; // the start of the last frame header begun in this chunk
     const flush = (end: number) => {
       if (run >= 0) this.#forward(conn, bytes.subarray(run, end), out);
       run = -1;
@@ -324,16 +391,17 @@ export class Relay {
       }
       const pending = conn.pending;
       if (pending !== undefined) {
-        const take = Math.min(pending.length - conn.pendingFill, n - pos);
-        pending.set(bytes.subarray(pos, pos + take), conn.pendingFill);
+        const take = Math.min(conn.pendingLength - conn.pendingFill, n - pos);
+        const buffer = conn.pendingFill + take > pending.length ? this.#grow(conn, take) : pending;
+        buffer.set(bytes.subarray(pos, pos + take), conn.pendingFill);
         conn.pendingFill += take;
         pos += take;
-        if (conn.pendingFill === pending.length) {
+        if (conn.pendingFill === conn.pendingLength) {
           conn.pending = undefined;
           if (conn.pendingKind === Pending.Forward) {
-            if (conn.phase === 'paired') out.push({ type: 'send', connId: conn.peer!.id, bytes: pending });
+            if (conn.phase === 'paired') out.push({ type: 'send', connId: conn.peer!.id, bytes: buffer });
           } else {
-            this.#envelope(conn, conn.pendingType, pending, out);
+            this.#envelope(conn, conn.pendingType, buffer, out);
             if (!this.#conns.has(conn.id)) return;
           }
         }
@@ -341,13 +409,30 @@ export class Relay {
       }
       // A frame header: §2's length checks, then the §3.7 table.
       const hs = pos;
+      if (conn.header.buffered === 0) {
+        boundary = hs;
+        // Fast path for a run of whole PINGs (a flood's shape): one copy, one pass. Same
+        // answer as the table's PING row, which says PONG in every state (checked below).
+        if (PING_IS_PONG_EVERYWHERE && n - pos >= HEADER && bytes[pos + 4] === PING) {
+          const end = _pingRun(bytes, pos, n);
+          if (end > pos) {
+            flush(pos);
+            this.#pongRun(bytes, pos, end);
+            pos = end;
+            continue;
+          }
+        }
+      }
       const header = conn.header.read(bytes, pos);
       pos = header.pos;
       if ('partial' in header) {
         flush(hs); // the run ends where the partial header starts
+        if (boundary >= 0) conn.frameStart = base + boundary; // else: begun in an earlier chunk
+        conn.frameLength = 0;
         return;
       }
       const { length, type, whole } = header;
+      conn.frameLength = length;
       const bodyLength = length - 1;
       const lengthError = conn.header.check(length);
       const verdict = lengthError ? undefined : relayVerdict(conn.phase, type, bodyLength);
@@ -370,9 +455,12 @@ export class Relay {
           continue;
         }
         flush(hs);
-        const frame = new Uint8Array(HEADER + bodyLength);
-        _writeHeader(frame, 0, length, type);
+        const total = HEADER + bodyLength;
         const take = Math.min(bodyLength, n - pos);
+        // The buffer is sized by what has arrived, not by what the header claims.
+        const capacity = take === bodyLength ? total : Math.min(total, Math.max(MIN_PENDING, 2 * (HEADER + take)));
+        const frame = new Uint8Array(capacity);
+        _writeHeader(frame, 0, length, type);
         frame.set(bytes.subarray(pos, pos + take), HEADER);
         pos += take;
         if (take === bodyLength) {
@@ -380,6 +468,7 @@ export class Relay {
         } else {
           conn.pending = frame;
           conn.pendingFill = HEADER + take;
+          conn.pendingLength = total;
           conn.pendingKind = Pending.Forward;
         }
         continue;
@@ -396,16 +485,66 @@ export class Relay {
         this.#envelope(conn, type, body, out);
         if (!this.#conns.has(conn.id)) return;
       } else {
-        const body = new Uint8Array(bodyLength);
+        const body = new Uint8Array(bodyLength); // ≤ MAX_HELLO_BODY: checked on the header
         body.set(bytes.subarray(pos), 0);
         conn.pending = body;
         conn.pendingFill = n - pos;
+        conn.pendingLength = bodyLength;
         conn.pendingKind = Pending.Collect;
         conn.pendingType = type;
         pos = n;
       }
     }
     flush(pos);
+    if (conn.skip === 0 && conn.pending === undefined && conn.header.buffered === 0) conn.frameStart = conn.bytesIn;
+    else if (boundary >= 0) conn.frameStart = base + boundary;
+  }
+
+  /** Makes room in `conn.pending` for `take` more bytes: at least doubles, at most the whole frame. */
+  #grow(conn: Conn, take: number): Uint8Array {
+    const old = conn.pending!;
+    const grown = new Uint8Array(Math.min(conn.pendingLength, Math.max(conn.pendingFill + take, 2 * old.length)));
+    grown.set(old.subarray(0, conn.pendingFill), 0);
+    conn.pending = grown;
+    return grown;
+  }
+
+  /** Room for `size` more bytes of PONGs. */
+  #pongRoom(size: number): Uint8Array {
+    const need = this.#pongFill + size;
+    if (need > this.#pongs.length) {
+      const grown = new Uint8Array(Math.max(MIN_PONGS, need, 2 * this.#pongs.length));
+      grown.set(this.#pongs.subarray(0, this.#pongFill), 0);
+      this.#pongs = grown;
+    }
+    return this.#pongs;
+  }
+
+  /** Queues the PONG answering a PING whose body is `body` (≤ 32 bytes: checked on the header). */
+  #pong(body: Uint8Array): void {
+    const out = this.#pongRoom(HEADER + body.length);
+    _writeHeader(out, this.#pongFill, body.length + 1, PONG);
+    out.set(body, this.#pongFill + HEADER);
+    this.#pongFill += HEADER + body.length;
+  }
+
+  /** Queues the PONGs answering the run of whole PINGs `src[start, end)` (see {@link _pingRun}). */
+  #pongRun(src: Uint8Array, start: number, end: number): void {
+    const out = this.#pongRoom(end - start);
+    const at = this.#pongFill;
+    out.set(src.subarray(start, end), at);
+    // A PONG is its PING with another type byte.
+    const stop = at + (end - start);
+    for (let p = at; p < stop; p += 4 + out[p + 3]!) out[p + 4] = PONG;
+    this.#pongFill = stop;
+  }
+
+  /** Sends the PONGs queued so far in this `receive` call to `conn`, as one send. */
+  #flushPongs(conn: Conn, out: RelayAction[]): void {
+    if (this.#pongFill === 0) return;
+    out.push({ type: 'send', connId: conn.id, bytes: this.#pongs.subarray(0, this.#pongFill) });
+    this.#pongs = EMPTY; // handed to the server: never written again
+    this.#pongFill = 0;
   }
 
   #forward(conn: Conn, bytes: Uint8Array, out: RelayAction[]): void {
@@ -414,10 +553,10 @@ export class Relay {
 
   #envelope(conn: Conn, type: number, body: Uint8Array, out: RelayAction[]): void {
     if (type === FrameType.PING) {
-      // the body's length (≤ 32) was checked on the header; encodeFrame copies it
-      out.push({ type: 'send', connId: conn.id, bytes: encodeFrame({ type: FrameType.PONG, body }) });
+      this.#pong(body); // answered with the others of this receive() call, in order
       return;
     }
+    this.#flushPongs(conn, out); // what this HELLO brings comes after the PONGs before it
     // HELLO
     let room: string;
     let name: string;
@@ -470,6 +609,7 @@ export class Relay {
 
   /** ERROR + close for `conn`, then forget it. */
   #fail(conn: Conn, code: number, message: string, out: RelayAction[]): void {
+    this.#flushPongs(conn, out);
     const bytes = encodeFrame({ type: FrameType.ERROR, body: encodeError({ code, message }) });
     out.push(
       { type: 'send', connId: conn.id, bytes },
@@ -492,7 +632,7 @@ export class Relay {
       peer.peer = undefined;
       if (peer.pending !== undefined && peer.pendingKind === Pending.Forward) {
         // the rest of a frame that can no longer be delivered: discard it
-        peer.skip = peer.pending.length - peer.pendingFill;
+        peer.skip = peer.pendingLength - peer.pendingFill;
         peer.pending = undefined;
       }
       out.push({ type: 'send', connId: peer.id, bytes: PEER_LEFT_FRAME.slice() });
@@ -528,4 +668,27 @@ function refusalMessage(code: ErrorCodeName, type: number): string {
     default:
       return `refused frame type ${t}`;
   }
+}
+
+/**
+ * The end of the run of whole, valid PING frames (`length` 1..33, so the length's
+ * three high bytes are 0) starting at `pos` in `bytes[0, n)`; `pos` if there is none.
+ */
+function _pingRun(bytes: Uint8Array, pos: number, n: number): number {
+  let p = pos;
+  while (n - p >= HEADER) {
+    const length = bytes[p + 3]!;
+    if (
+      bytes[p + 4] !== PING ||
+      bytes[p] !== 0 ||
+      bytes[p + 1] !== 0 ||
+      bytes[p + 2] !== 0 ||
+      length === 0 ||
+      length > MAX_PING_LENGTH ||
+      n - p < 4 + length
+    )
+      break;
+    p += 4 + length;
+  }
+  return p;
 }

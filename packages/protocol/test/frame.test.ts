@@ -82,7 +82,7 @@ describe('frame type and error code tables', () => {
     expect(isClientToClientType(0x20)).toBe(false);
     expect(isClientToClientType(0x07)).toBe(false);
     expect(errorCodeName(6)).toBe('ROOM_FULL');
-    expect(Object.values(ErrorCode)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(Object.values(ErrorCode)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
   });
 });
 

@@ -598,3 +598,149 @@ describe('Relay under a model-checked fuzz: four clients, hostile streams, arbit
     expect(forwarded, 'frames forwarded').toBeGreaterThan(100);
   }, 60_000); // 400 runs: seconds alone, much more on a loaded machine
 });
+
+describe('Relay under floods: PONGs coalesced, partial frames sized by what arrived', () => {
+  const sends = (actions: RelayAction[], id: string) =>
+    actions.filter((a): a is Extract<RelayAction, { type: 'send' }> => a.type === 'send' && a.connId === id);
+
+  it('answers every PING of one receive() with one send, in order, bodies echoed', () => {
+    const relay = new Relay();
+    relay.open('a');
+    for (const count of [1, 2, 1000, 13_107]) {
+      const pings = Array.from({ length: count }, (_, i) =>
+        frame(FrameType.PING, i % 3 === 0 ? [] : [i & 255, 7]),
+      );
+      const actions = relay.receive('a', concat(pings));
+      expect(sends(actions, 'a')).toHaveLength(1);
+      const want = pings.map((p) => frame(FrameType.PONG, p.subarray(5)));
+      expect(hex(sends(actions, 'a')[0]!.bytes)).toBe(hex(concat(want)));
+    }
+  });
+
+  it('keeps PONGs before what follows them to the same client: WAITING, PAIRED, ERROR', () => {
+    const relay = new Relay();
+    relay.open('a');
+    relay.open('b');
+    const waiting = relay.receive(
+      'a',
+      concat([frame(FrameType.PING, [1]), hello('r', 'a'), frame(FrameType.PING, [2])]),
+    );
+    expect(
+      collect(waiting)
+        .frames('a')
+        .map((f) => [f.type, ...f.body]),
+    ).toEqual([[FrameType.PONG, 1], [FrameType.WAITING], [FrameType.PONG, 2]]);
+    const paired = relay.receive(
+      'b',
+      concat([frame(FrameType.PING, [3]), hello('r', 'b'), frame(0x13, [9])]),
+    );
+    expect(
+      collect(paired)
+        .frames('b')
+        .map((f) => f.type),
+    ).toEqual([FrameType.PONG, FrameType.PAIRED]);
+    expect(
+      collect(paired)
+        .frames('a')
+        .map((f) => [f.type, ...f.body]),
+    ).toEqual([
+      [FrameType.PAIRED, ...collect(paired).frames('a')[0]!.body.slice(0)],
+      [0x13, 9],
+    ]);
+    const failed = relay.receive(
+      'b',
+      concat([frame(FrameType.PING, [4]), frame(FrameType.PING, [5]), frame(0x05, [0, 1])]),
+    );
+    expect(
+      collect(failed)
+        .frames('b')
+        .map((f) => f.type),
+    ).toEqual([FrameType.PONG, FrameType.PONG, FrameType.ERROR]);
+    expect(sends(failed, 'b')).toHaveLength(2); // the PONGs as one send, then the ERROR
+  });
+
+  it('answers a PING split across receive() calls, once, with the PONGs of its last chunk', () => {
+    const relay = new Relay();
+    relay.open('a');
+    const wire = concat([
+      frame(FrameType.PING, [1, 2, 3]),
+      frame(FrameType.PING, [4]),
+      frame(FrameType.PING),
+    ]);
+    for (let cut = 1; cut < wire.length; cut++) {
+      const first = sends(relay.receive('a', wire.subarray(0, cut)), 'a');
+      const second = sends(relay.receive('a', wire.subarray(cut)), 'a');
+      expect(first.length).toBeLessThanOrEqual(1);
+      expect(second).toHaveLength(1);
+      expect(hex(concat([...first, ...second].map((s) => s.bytes)))).toBe(
+        hex(concat([frame(FrameType.PONG, [1, 2, 3]), frame(FrameType.PONG, [4]), frame(FrameType.PONG)])),
+      );
+    }
+  });
+
+  it('never holds more than max(1024, 2 × received) for a frame, whatever its header claims', () => {
+    const MAX = 16 * 1024 * 1024;
+    const relay = new Relay({ maxFrameLength: MAX });
+    pair(relay);
+    const header = Uint8Array.of(0, 0, 0, 0, 0x13);
+    new DataView(header.buffer).setUint32(0, MAX);
+    relay.receive('a', header);
+    expect(relay.bufferedBytes('a')).toBeLessThanOrEqual(1024); // header only: not 16 MiB
+    let received = 5;
+    const rng = fc.sample(fc.integer({ min: 1, max: 3000 }), 200);
+    for (const size of rng) {
+      relay.receive('a', new Uint8Array(size).fill(size & 255));
+      received += size;
+      expect(relay.bufferedBytes('a')).toBeLessThanOrEqual(Math.max(1024, 2 * received));
+      expect(relay.bufferedBytes('a')).toBeGreaterThanOrEqual(received);
+    }
+  });
+
+  it('forwards a frame trickled a byte at a time intact, and holds at most twice what came', () => {
+    const relay = new Relay();
+    pair(relay);
+    const data = frame(
+      0x13,
+      Uint8Array.from({ length: 9000 }, (_, i) => i * 7),
+    );
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < data.length; i++) {
+      for (const s of sends(relay.receive('a', data.subarray(i, i + 1)), 'b')) out.push(s.bytes);
+      if (i < data.length - 1)
+        expect(relay.bufferedBytes('a')).toBeLessThanOrEqual(Math.max(1024, 2 * (i + 1)));
+    }
+    expect(out).toHaveLength(1);
+    expect(hex(out[0]!)).toBe(hex(data));
+    expect(relay.bufferedBytes('a')).toBe(0);
+  });
+
+  it('partialFrame: where an unfinished frame started and how much of it arrived', () => {
+    const relay = new Relay();
+    pair(relay);
+    expect(relay.partialFrame('a')).toBeUndefined();
+    expect(relay.partialFrame('nobody')).toBeUndefined();
+    const one = frame(0x13, new Uint8Array(100));
+    const two = frame(0x13, new Uint8Array(50));
+    const base = hello('r', 'a-name').length; // offsets count every byte of the input, HELLO too
+    relay.receive('a', concat([one, two.subarray(0, 3)])); // header cut
+    expect(relay.partialFrame('a')).toEqual({ start: base + one.length, received: 3, length: 0 });
+    relay.receive('a', two.subarray(3, 20));
+    expect(relay.partialFrame('a')).toEqual({ start: base + one.length, received: 20, length: 51 });
+    relay.receive('a', two.subarray(20));
+    expect(relay.partialFrame('a')).toBeUndefined();
+    // a body the relay discards (a PONG) is unfinished too, until its last byte
+    const pong = frame(FrameType.PONG, new Uint8Array(30));
+    relay.receive('a', pong.subarray(0, 10));
+    expect(relay.partialFrame('a')).toEqual({
+      start: base + one.length + two.length,
+      received: 10,
+      length: 31,
+    });
+    relay.receive('a', pong.subarray(10));
+    expect(relay.partialFrame('a')).toBeUndefined();
+    // a PING in progress, before HELLO
+    relay.open('c');
+    relay.receive('c', frame(FrameType.PING, [1, 2]).subarray(0, 6));
+    expect(relay.partialFrame('c')).toEqual({ start: 0, received: 6, length: 3 });
+  });
+});
