@@ -38,6 +38,19 @@ export interface ServerConfig {
   idleTimeout: number;
   /** Milliseconds a closing connection gets to flush its last frames before it is destroyed. */
   closeTimeout: number;
+  /**
+   * Cap on the bytes held for one connection: its partial frame, its unread input and
+   * its unsent output (PONGs, ERRORs, frames from its peer). Past it the connection is
+   * not read until its output drains. 0 = `maxFrameLength` + 64 KiB (one whole frame
+   * and one socket read); else at least that.
+   */
+  maxBuffer: number;
+  /** Milliseconds a connection's unsent output may stay over the high-water mark without draining before ERROR SLOW_CONSUMER. */
+  stallTimeout: number;
+  /** Milliseconds an unfinished frame may go without gaining {@link FRAME_PROGRESS} bytes before ERROR FRAME_TIMEOUT. */
+  frameTimeout: number;
+  /** Length of the kernel's queue of connections not yet accepted (`listen(2)` backlog; capped by net.core.somaxconn). */
+  backlog: number;
   /** pino level for the structured log on stderr. */
   logLevel: LogLevel;
 }
@@ -52,8 +65,39 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   handshakeTimeout: 10_000,
   idleTimeout: 600_000,
   closeTimeout: 5_000,
+  maxBuffer: 0,
+  stallTimeout: 30_000,
+  frameTimeout: 20_000,
+  backlog: 4_096,
   logLevel: 'info',
 });
+
+/** What an unfinished frame must gain per `frameTimeout` (or be finished): 1 KiB. */
+export const FRAME_PROGRESS = 1024;
+
+/** What one socket read can bring at most (libuv reads 64 KiB at a time). */
+export const READ_CHUNK = 65_536;
+
+/**
+ * The per-connection bound in force: `maxBuffer`, or `maxFrameLength` + 64 KiB when 0.
+ *
+ * @param config - `maxBuffer` and `maxFrameLength`, in bytes
+ * @returns bytes
+ * @throws {ConfigError} when `maxBuffer` is set below `maxFrameLength` + 64 KiB (a whole
+ *   frame and a read must fit, or a legitimate frame could never be reassembled)
+ * @example
+ * effectiveMaxBuffer({ maxBuffer: 0, maxFrameLength: 65536 }); // 131072
+ */
+export function effectiveMaxBuffer(config: Pick<ServerConfig, 'maxBuffer' | 'maxFrameLength'>): number {
+  const floor = config.maxFrameLength + READ_CHUNK;
+  if (config.maxBuffer === 0) return floor;
+  if (config.maxBuffer < floor) {
+    throw new ConfigError(
+      `"maxBuffer" expected at least maxFrameLength + 65536 = ${floor} bytes (or 0 for that), got ${config.maxBuffer} bytes`,
+    );
+  }
+  return config.maxBuffer;
+}
 
 /** Bounds enforced on numeric settings (inclusive). */
 export const LIMITS = Object.freeze({
@@ -65,6 +109,10 @@ export const LIMITS = Object.freeze({
   handshakeTimeout: { min: 1, max: 3_600_000 },
   idleTimeout: { min: 0, max: 2_147_483_647 },
   closeTimeout: { min: 1, max: 600_000 },
+  maxBuffer: { min: 0, max: 1024 * 1024 * 1024 },
+  stallTimeout: { min: 1, max: 3_600_000 },
+  frameTimeout: { min: 1, max: 3_600_000 },
+  backlog: { min: 1, max: 65_535 },
 });
 
 /** A value that failed validation; its message names the setting and the accepted range. */

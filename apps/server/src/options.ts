@@ -10,6 +10,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import {
   ConfigError,
   DEFAULT_CONFIG,
+  effectiveMaxBuffer,
   LOG_LEVELS,
   type LogLevel,
   parseDuration,
@@ -95,6 +96,39 @@ export function program(): Command {
         .argParser(arg((text) => parseDuration('closeTimeout', text))),
     )
     .addOption(
+      new Option(
+        '--max-buffer <bytes>',
+        'most bytes held for one connection (partial frame + unsent output); 0 = max-frame + 64KiB',
+      )
+        .env('ARCTALK_MAX_BUFFER')
+        .default(d.maxBuffer)
+        .argParser(arg((text) => parseSize('maxBuffer', text))),
+    )
+    .addOption(
+      new Option(
+        '--stall-timeout <duration>',
+        'close (SLOW_CONSUMER) a connection whose output does not drain for this long',
+      )
+        .env('ARCTALK_STALL_TIMEOUT')
+        .default(d.stallTimeout)
+        .argParser(arg((text) => parseDuration('stallTimeout', text))),
+    )
+    .addOption(
+      new Option(
+        '--frame-timeout <duration>',
+        'close (FRAME_TIMEOUT) a connection whose unfinished frame gains < 1KiB in this long',
+      )
+        .env('ARCTALK_FRAME_TIMEOUT')
+        .default(d.frameTimeout)
+        .argParser(arg((text) => parseDuration('frameTimeout', text))),
+    )
+    .addOption(
+      new Option('--backlog <n>', 'queue of connections not yet accepted (capped by net.core.somaxconn)')
+        .env('ARCTALK_BACKLOG')
+        .default(d.backlog)
+        .argParser(arg((text) => parseInteger('backlog', text))),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level on stderr')
         .env('ARCTALK_LOG_LEVEL')
         .choices(LOG_LEVELS)
@@ -119,6 +153,10 @@ export interface CliOptions {
   handshakeTimeout: number;
   idleTimeout: number;
   closeTimeout: number;
+  maxBuffer: number;
+  stallTimeout: number;
+  frameTimeout: number;
+  backlog: number;
   logLevel: LogLevel;
 }
 
@@ -126,6 +164,12 @@ export function parseArgs(argv: string[]): ServerConfig {
   const command = program();
   command.parse(argv);
   const o = command.opts<CliOptions>();
+  try {
+    effectiveMaxBuffer({ maxBuffer: o.maxBuffer, maxFrameLength: o.maxFrame });
+  } catch (error) {
+    if (error instanceof ConfigError) command.error(`error: option '--max-buffer <bytes>' ${error.message}`);
+    throw error;
+  }
   return {
     host: o.host,
     port: o.port,
@@ -135,6 +179,10 @@ export function parseArgs(argv: string[]): ServerConfig {
     handshakeTimeout: o.handshakeTimeout,
     idleTimeout: o.idleTimeout,
     closeTimeout: o.closeTimeout,
+    maxBuffer: o.maxBuffer,
+    stallTimeout: o.stallTimeout,
+    frameTimeout: o.frameTimeout,
+    backlog: o.backlog,
     logLevel: o.logLevel,
   };
 }

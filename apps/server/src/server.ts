@@ -12,12 +12,35 @@
  * until the target emits `drain`. A pair therefore holds at most about one socket
  * buffer and one read chunk per direction in user space, whatever the clients do.
  *
+ * One bound per connection (`maxBuffer`) counts every byte held for it: its partial
+ * frame in the relay, its unread input and its unsent output (PONGs, ERRORs, its
+ * peer's frames). Past it the connection is not read until its output drains. Two
+ * timers end what backpressure alone would hold forever: output that does not drain
+ * for `stallTimeout` (ERROR SLOW_CONSUMER), and an unfinished frame that gains less
+ * than 1 KiB in `frameTimeout` while we are reading it (ERROR FRAME_TIMEOUT).
+ *
+ * File descriptors: at listen time the server reads its open-file limit and how many
+ * descriptors it already uses (Linux /proc), and keeps FD_SPARE of them free: a
+ * connection past that is refused like one over --max-connections (ERROR
+ * TOO_MANY_CONNECTIONS, or dropped bare when even the spares are in use), and the
+ * server keeps serving the connections it has. Should accept() fail anyway (EMFILE,
+ * ENFILE: descriptors used elsewhere), libuv closes the waiting connections with its
+ * spare descriptor. Refusals of every kind are logged at most once a second, with a
+ * count, so that a flood of them cannot flood the log.
+ *
  * @module
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, errorCodeName, Relay, type RelayAction } from '@arctalk/protocol';
 import pino from 'pino';
-import { DEFAULT_CONFIG, formatAddress, type ServerConfig } from './config.js';
+import {
+  DEFAULT_CONFIG,
+  effectiveMaxBuffer,
+  FRAME_PROGRESS,
+  formatAddress,
+  type ServerConfig,
+} from './config.js';
 import type { Logger } from './logger.js';
 
 /** Options of {@link startServer}: any {@link ServerConfig} field, plus a logger. */
@@ -40,8 +63,10 @@ export interface ArctalkServer {
    * Bytes this process holds for its connections: the sockets' user-space buffers
    * (unsent output, unread input) plus the relay's partial frames (at most one,
    * ≤ `maxFrameLength`, per connection). This is what backpressure keeps bounded.
+   *
+   * @param connId - one connection (`c1`, `c2`, … as in the log); all when omitted
    */
-  bufferedBytes(): number;
+  bufferedBytes(connId?: string): number;
   /**
    * Stops accepting, tells every client SERVER_SHUTTING_DOWN, lets their last frames
    * flush for up to `closeTimeout` ms, then destroys what is left.
@@ -64,7 +89,42 @@ interface Connection {
   blockers: number;
   /** Connections paused until this one drains. */
   waiters: Connection[] | undefined;
+  /** Runs while this connection's output is over the high-water mark and has not drained. */
+  stallTimer: NodeJS.Timeout | undefined;
+  /** Runs while an unfinished frame is being read (suspended while we do not read). */
+  frameTimer: NodeJS.Timeout | undefined;
+  /** The unfinished frame the frame timer watches: its start offset, its bytes at the last rearm. */
+  frameStart: number;
+  frameMark: number;
+  /** Bytes read in event-loop turn `turn` (see TURN_BUDGET). */
+  turnBytes: number;
+  turn: number;
+  /** Token bucket of replies (PONGs): bytes it may still be sent at once, as of `replyAt` (ms). */
+  replyTokens: number;
+  replyAt: number;
+  replyTimer: NodeJS.Timeout | undefined;
 }
+
+/** Replies (PONGs) a connection gets at once, in bytes: about 1,700 to 13,000 PINGs. */
+const REPLY_BURST = 65_536;
+/** ...then per second: an honest client PINGs once in 30 s. */
+const REPLY_RATE = 4_096;
+
+/**
+ * What one connection may have processed in one event-loop turn before it yields to
+ * the others until the next turn: one full socket read. libuv reads a socket up to 32
+ * times (2 MiB) per turn; a few hundred flooders doing that would hold the loop for
+ * seconds while an honest pair waits.
+ */
+const TURN_BUDGET = 65_536;
+
+/**
+ * What all connections together may have processed in one turn; past it, a read is
+ * put back (unshift) and processed next turn. A turn then lasts a few milliseconds at
+ * most, whatever hundreds of flooders send: the accept path and honest pairs wait
+ * that long, not seconds.
+ */
+const TURN_TOTAL = 524_288;
 
 const silent = pino({ level: 'silent' });
 
@@ -100,6 +160,19 @@ class RelayServer implements ArctalkServer {
   /** Sockets refused at accept time, lingering while their ERROR flushes. */
   readonly #rejected = new Set<Socket>();
   readonly #debug: boolean;
+  readonly #maxBuffer: number;
+  /** Refusals since the last log line, by reason; the timer that writes the next line. */
+  #refused = new Map<string, number>();
+  #refusedTimer: NodeJS.Timeout | undefined;
+  /** Connections (open + refusals lingering) the open-file limit allows; set at listen. */
+  #fdBudget = Number.POSITIVE_INFINITY;
+  /** The event-loop turn (it advances in setImmediate once a turn has read something). */
+  #turn = 0;
+  #turnScheduled = false;
+  /** Connections that used their TURN_BUDGET: resumed next turn. */
+  #yielded: Connection[] = [];
+  /** Bytes processed in this turn, all connections together. */
+  #turnTotal = 0;
   #nextId = 0;
   #host = '';
   #port = 0;
@@ -109,6 +182,7 @@ class RelayServer implements ArctalkServer {
     this.#config = config;
     this.#log = log;
     this.#debug = log.isLevelEnabled('debug');
+    this.#maxBuffer = effectiveMaxBuffer(config);
     this.#relay = new Relay({ maxFrameLength: config.maxFrameLength });
     this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
   }
@@ -129,7 +203,11 @@ class RelayServer implements ArctalkServer {
     return this.#connections.size + this.#rejected.size;
   }
 
-  bufferedBytes(): number {
+  bufferedBytes(connId?: string): number {
+    if (connId !== undefined) {
+      const connection = this.#connections.get(connId);
+      return connection ? this.#held(connection) : 0;
+    }
     let total = 0;
     for (const { socket } of this.#connections.values())
       total += socket.writableLength + socket.readableLength;
@@ -141,21 +219,73 @@ class RelayServer implements ArctalkServer {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.#server.once('error', onError);
-      this.#server.listen({ host: this.#config.host, port: this.#config.port, exclusive: true }, () => {
+      const { host, port, backlog } = this.#config;
+      this.#server.listen({ host, port, backlog, exclusive: true }, () => {
         this.#server.off('error', onError);
         // From now on a listener error (e.g. EMFILE on accept) is logged, not fatal.
-        this.#server.on('error', (error) =>
-          this.#log.error({ event: 'error', err: error }, 'listener error'),
-        );
+        this.#server.on('error', (error: NodeJS.ErrnoException) => this.#listenerError(error));
         const bound = this.#server.address();
         if (bound && typeof bound === 'object') {
           this.#host = bound.address;
           this.#port = bound.port;
         }
         this.#log.info({ event: 'listen', address: this.address }, 'listening');
+        const limit = openFileLimit();
+        const used = openFiles();
+        if (limit !== undefined && used !== undefined) this.#fdBudget = limit - used - FD_SPARE;
+        if (this.#fdBudget < this.#config.maxConnections) {
+          this.#log.warn(
+            {
+              event: 'fd-limit',
+              limit,
+              used,
+              connections: Math.max(0, this.#fdBudget),
+              maxConnections: this.#config.maxConnections,
+            },
+            'the open-file limit allows fewer connections than --max-connections (raise ulimit -n)',
+          );
+        }
         resolve();
       });
     });
+  }
+
+  /**
+   * EMFILE / ENFILE: libuv has accepted and closed the waiting connections (it keeps a
+   * spare descriptor for that); nothing can be said to them. Logged at once, then at
+   * most once a second with the count since the last line.
+   */
+  #listenerError(error: NodeJS.ErrnoException): void {
+    if (error.code !== 'EMFILE' && error.code !== 'ENFILE') {
+      this.#log.error({ event: 'error', err: error }, 'listener error');
+      return;
+    }
+    this.#countRefusal(`accept failed: ${error.code}`);
+  }
+
+  /**
+   * Counts a refused connection. The first refusal is logged at once; after it, one
+   * line a second at most, with the count per reason since the last line.
+   */
+  #countRefusal(reason: string): void {
+    this.#refused.set(reason, (this.#refused.get(reason) ?? 0) + 1);
+    if (this.#refusedTimer !== undefined) return;
+    const report = () => {
+      if (this.#refused.size === 0) {
+        this.#refusedTimer = undefined;
+        return;
+      }
+      for (const [why, count] of this.#refused) {
+        this.#log.warn(
+          { event: 'reject', reason: why, refused: count, connections: this.#connections.size },
+          'connections refused',
+        );
+      }
+      this.#refused.clear();
+      this.#refusedTimer = setTimeout(report, 1_000);
+      this.#refusedTimer.unref();
+    };
+    report();
   }
 
   shutdown(): Promise<void> {
@@ -165,6 +295,8 @@ class RelayServer implements ArctalkServer {
 
   async #doShutdown(): Promise<void> {
     this.#log.info({ event: 'shutdown', connections: this.connections }, 'shutting down');
+    clearTimeout(this.#refusedTimer);
+    this.#refusedTimer = undefined;
     const listenerClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#execute(
       this.#call(undefined, () => this.#relay.shutdown()),
@@ -194,6 +326,10 @@ class RelayServer implements ArctalkServer {
     }
     const id = `c${++this.#nextId}`;
     const fromAddress = this.#perAddress.get(remote) ?? 0;
+    if (this.#connections.size + this.#rejected.size >= this.#fdBudget) {
+      this.#reject(socket, id, remote, 'out of file descriptors');
+      return;
+    }
     if (this.#connections.size >= this.#config.maxConnections) {
       this.#reject(socket, id, remote, 'too many connections');
       return;
@@ -213,6 +349,15 @@ class RelayServer implements ArctalkServer {
       lingerTimer: undefined,
       blockers: 0,
       waiters: undefined,
+      stallTimer: undefined,
+      frameTimer: undefined,
+      frameStart: -1,
+      frameMark: 0,
+      turnBytes: 0,
+      turn: -1,
+      replyTokens: REPLY_BURST,
+      replyAt: 0,
+      replyTimer: undefined,
     };
     this.#connections.set(id, connection);
     socket.setNoDelay(true);
@@ -222,7 +367,11 @@ class RelayServer implements ArctalkServer {
       this.#config.handshakeTimeout,
     );
     socket.on('data', (chunk: Buffer) => this.#data(connection, chunk));
-    socket.on('drain', () => this.#release(connection));
+    socket.on('drain', () => {
+      clearTimeout(connection.stallTimer);
+      connection.stallTimer = undefined;
+      this.#release(connection);
+    });
     socket.on('timeout', () => this.#timeout(connection, 'idle'));
     socket.on('error', (error: NodeJS.ErrnoException) =>
       this.#log.info(
@@ -240,9 +389,16 @@ class RelayServer implements ArctalkServer {
 
   /** Refuses a connection over a cap: ERROR TOO_MANY_CONNECTIONS, then close. */
   #reject(socket: Socket, id: string, remote: string, message: string): void {
-    this.#log.warn({ event: 'reject', conn: id, remote, reason: message }, 'connection refused');
-    // A flood of refused sockets must not hold memory either: past a backlog, drop them bare.
-    if (this.#rejected.size >= Math.min(this.#config.maxConnections, 1024)) {
+    if (this.#debug)
+      this.#log.debug({ event: 'reject', conn: id, remote, reason: message }, 'connection refused');
+    this.#countRefusal(message);
+    // A flood of refused sockets must not hold memory or descriptors either: past a
+    // backlog (or when the spare descriptors are in use), drop them bare.
+    const lingering = Math.min(this.#config.maxConnections, 1024);
+    if (
+      this.#rejected.size >= lingering ||
+      this.#connections.size + this.#rejected.size >= this.#fdBudget + FD_SPARE / 2
+    ) {
       socket.destroy();
       return;
     }
@@ -266,10 +422,151 @@ class RelayServer implements ArctalkServer {
 
   #data(connection: Connection, chunk: Buffer): void {
     if (connection.closing) return; // discard: we already said our last word
-    this.#execute(
-      this.#call(connection, () => this.#relay.receive(connection.id, chunk)),
-      connection,
+    if (!this.#fairness(connection, chunk)) return;
+    const actions = this.#call(connection, () => this.#relay.receive(connection.id, chunk));
+    let replies = 0;
+    for (const action of actions)
+      if (action.type === 'send' && action.connId === connection.id) replies += action.bytes.length;
+    this.#execute(actions, connection);
+    if (connection.closing) return;
+    if (replies > 0) this.#rateLimit(connection, replies);
+    // The bound: everything held for this connection. Over it, stop reading it until
+    // its output drains (a drain is due: its socket is over the high-water mark).
+    const { socket } = connection;
+    if (socket.writableNeedDrain && this.#held(connection) > this.#maxBuffer) {
+      this.#stall(connection);
+      this.#block(connection, connection);
+    }
+    this.#watchFrame(connection);
+  }
+
+  /**
+   * PING rate limit, by reading slower: the replies a connection caused come out of a
+   * token bucket (REPLY_BURST bytes, refilled at REPLY_RATE a second); in debt, it is
+   * not read until the debt is paid. Nothing is dropped: the PONGs are all sent.
+   */
+  #rateLimit(connection: Connection, replies: number): void {
+    const now = performance.now();
+    const refill = ((now - connection.replyAt) * REPLY_RATE) / 1000;
+    connection.replyAt = now;
+    connection.replyTokens = Math.min(REPLY_BURST, connection.replyTokens + refill) - replies;
+    if (connection.replyTokens >= 0 || connection.replyTimer !== undefined) return;
+    this.#hold(connection);
+    connection.replyTimer = setTimeout(
+      () => {
+        connection.replyTimer = undefined;
+        this.#unhold(connection);
+      },
+      Math.ceil((-connection.replyTokens * 1000) / REPLY_RATE),
     );
+  }
+
+  /**
+   * Fair shares of the event loop. Over TURN_TOTAL for this turn, `chunk` is put back
+   * and the connection waits for the next turn (returns false: do not process it).
+   * Else it is counted; a connection that reached TURN_BUDGET in this turn reads no
+   * more until the next one.
+   */
+  #fairness(connection: Connection, chunk: Buffer): boolean {
+    if (!this.#turnScheduled) {
+      this.#turnScheduled = true;
+      setImmediate(() => this.#nextTurn());
+    }
+    if (this.#turnTotal >= TURN_TOTAL) {
+      this.#yield(connection); // paused first: unshift to a flowing stream emits at once
+      connection.socket.unshift(chunk);
+      return false;
+    }
+    this.#turnTotal += chunk.length;
+    if (connection.turn !== this.#turn) {
+      connection.turn = this.#turn;
+      connection.turnBytes = 0;
+    }
+    connection.turnBytes += chunk.length;
+    if (connection.turnBytes >= TURN_BUDGET) this.#yield(connection);
+    return true;
+  }
+
+  #yield(connection: Connection): void {
+    if (connection.turn === this.#turn && connection.turnBytes < 0) return; // already waiting
+    connection.turn = this.#turn;
+    connection.turnBytes = -1;
+    this.#yielded.push(connection);
+    this.#hold(connection);
+  }
+
+  #nextTurn(): void {
+    this.#turn++;
+    this.#turnScheduled = false;
+    this.#turnTotal = 0;
+    const yielded = this.#yielded;
+    if (yielded.length === 0) return;
+    this.#yielded = [];
+    for (const connection of yielded) this.#unhold(connection);
+  }
+
+  /** Bytes held for one connection: socket buffers both ways and the relay's partial frame. */
+  #held(connection: Connection): number {
+    const { socket } = connection;
+    return socket.writableLength + socket.readableLength + this.#relay.bufferedBytes(connection.id);
+  }
+
+  /** Output over the high-water mark: it must drain within stallTimeout. */
+  #stall(connection: Connection): void {
+    if (connection.stallTimer !== undefined || connection.closing) return;
+    connection.stallTimer = setTimeout(() => {
+      connection.stallTimer = undefined;
+      if (connection.closing || !connection.inRelay || !connection.socket.writableNeedDrain) return;
+      this.#end(connection, 'stall', ErrorCode.SLOW_CONSUMER, 'output not read: it did not drain in time');
+    }, this.#config.stallTimeout);
+  }
+
+  /**
+   * The frame timer: armed while the relay holds an unfinished frame of this
+   * connection and we are reading it; rearmed by a new frame or by 1 KiB of progress.
+   */
+  #watchFrame(connection: Connection): void {
+    const partial = this.#relay.partialFrame(connection.id);
+    if (partial === undefined) {
+      clearTimeout(connection.frameTimer);
+      connection.frameTimer = undefined;
+      return;
+    }
+    if (connection.blockers > 0) return; // not read by us: not its fault (see #block)
+    if (
+      connection.frameTimer !== undefined &&
+      partial.start === connection.frameStart &&
+      partial.received - connection.frameMark < FRAME_PROGRESS
+    )
+      return;
+    connection.frameStart = partial.start;
+    connection.frameMark = partial.received;
+    if (connection.frameTimer !== undefined) {
+      connection.frameTimer.refresh();
+      return;
+    }
+    connection.frameTimer = setTimeout(() => {
+      connection.frameTimer = undefined;
+      if (connection.closing || !connection.inRelay || connection.blockers > 0) return; // rearmed on resume
+      const now = this.#relay.partialFrame(connection.id);
+      if (now === undefined) return;
+      if (now.start !== connection.frameStart || now.received - connection.frameMark >= FRAME_PROGRESS) {
+        this.#watchFrame(connection);
+        return;
+      }
+      this.#end(connection, 'frame', ErrorCode.FRAME_TIMEOUT, 'a frame made no progress in time');
+    }, this.#config.frameTimeout);
+  }
+
+  /** Ends a connection on a server timer: ERROR `code` (queued behind its output), then close. */
+  #end(connection: Connection, kind: 'stall' | 'frame', code: number, message: string): void {
+    this.#log.info({ event: 'timeout', conn: connection.id, kind }, `${kind} timeout`);
+    // Not through #perform's close: this one must not read the input it will discard.
+    for (const action of this.#call(connection, () => this.#relay.reject(connection.id, code, message))) {
+      if (action.type === 'close' && action.connId === connection.id) connection.inRelay = false;
+      else this.#perform(action, undefined);
+    }
+    this.#close(connection, code !== ErrorCode.SLOW_CONSUMER);
   }
 
   #timeout(connection: Connection, kind: 'handshake' | 'idle'): void {
@@ -330,7 +627,10 @@ class RelayServer implements ArctalkServer {
       case 'send': {
         const target = this.#connections.get(action.connId);
         if (!target || target.socket.writableEnded || target.socket.destroyed) return;
-        if (!target.socket.write(action.bytes) && source && !source.closing) this.#block(source, target);
+        if (!target.socket.write(action.bytes)) {
+          this.#stall(target);
+          if (source && !source.closing) this.#block(source, target);
+        }
         return;
       }
       case 'close': {
@@ -387,7 +687,23 @@ class RelayServer implements ArctalkServer {
     target.waiters ??= [];
     if (target.waiters.includes(source)) return;
     target.waiters.push(source);
-    if (source.blockers++ === 0) source.socket.pause();
+    this.#hold(source);
+  }
+
+  /** One more reason not to read `connection`; the first pauses it. */
+  #hold(connection: Connection): void {
+    if (connection.blockers++ > 0) return;
+    connection.socket.pause();
+    // A frame we do not read cannot progress: its timer waits for the resume.
+    clearTimeout(connection.frameTimer);
+    connection.frameTimer = undefined;
+  }
+
+  /** One reason fewer; the last resumes reading (and the frame timer). */
+  #unhold(connection: Connection): void {
+    if (--connection.blockers > 0 || connection.socket.destroyed || connection.closing) return;
+    connection.socket.resume();
+    this.#watchFrame(connection);
   }
 
   /** `connection` drained (or went away): resume the connections waiting on it. */
@@ -395,21 +711,29 @@ class RelayServer implements ArctalkServer {
     const waiters = connection.waiters;
     if (!waiters) return;
     connection.waiters = undefined;
-    for (const waiter of waiters) {
-      if (--waiter.blockers === 0 && !waiter.socket.destroyed) waiter.socket.resume();
-    }
+    for (const waiter of waiters) this.#unhold(waiter);
   }
 
-  /** Ends a connection after its pending output; destroys it if it will not flush in time. */
-  #close(connection: Connection): void {
+  /**
+   * Ends a connection after its pending output; destroys it if it will not flush in time.
+   *
+   * @param discardInput - keep reading (and discarding) until the client's FIN, so that
+   *   no RST overtakes our last frames; false for a client that does not read anyway
+   *   (SLOW_CONSUMER), whose input would only cost us reads
+   */
+  #close(connection: Connection, discardInput = true): void {
     if (connection.closing && connection.lingerTimer) return;
     connection.closing = true;
     clearTimeout(connection.handshakeTimer);
     connection.handshakeTimer = undefined;
+    clearTimeout(connection.stallTimer);
+    connection.stallTimer = undefined;
+    clearTimeout(connection.frameTimer);
+    connection.frameTimer = undefined;
     connection.socket.setTimeout(0);
     connection.lingerTimer = setTimeout(() => connection.socket.destroy(), this.#config.closeTimeout);
     // Keep reading (and discarding) so that the client's FIN is seen and no RST is sent.
-    connection.socket.resume();
+    if (discardInput) connection.socket.resume();
     connection.socket.end();
   }
 
@@ -418,6 +742,9 @@ class RelayServer implements ArctalkServer {
     const { id, socket, remote } = connection;
     clearTimeout(connection.handshakeTimer);
     clearTimeout(connection.lingerTimer);
+    clearTimeout(connection.stallTimer);
+    clearTimeout(connection.frameTimer);
+    clearTimeout(connection.replyTimer);
     this.#connections.delete(id);
     const fromAddress = (this.#perAddress.get(remote) ?? 1) - 1;
     if (fromAddress > 0) this.#perAddress.set(remote, fromAddress);
@@ -441,4 +768,30 @@ class RelayServer implements ArctalkServer {
 function closed(socket: Socket): Promise<void> {
   if (socket.closed) return Promise.resolve();
   return new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/**
+ * File descriptors kept free beyond the open connections: for refusals that say ERROR
+ * before they close (half of them), for logs, DNS, and libuv's own.
+ */
+const FD_SPARE = 32;
+
+/** How many file descriptors this process has open (Linux /proc), or undefined elsewhere. */
+function openFiles(): number | undefined {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The soft limit on open files of this process (Linux /proc), or undefined elsewhere. */
+function openFileLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (!match) return undefined;
+    return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+  } catch {
+    return undefined;
+  }
 }

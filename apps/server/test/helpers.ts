@@ -120,17 +120,29 @@ export interface ServerProcess {
  *
  * @param args - command-line flags
  * @param env - extra environment variables
+ * @param launch - `nodeArgs` for node itself (e.g. `--max-old-space-size=128`); a
+ *   `wrapper` command put in front (e.g. `['prlimit', '--nofile=64', '--']`)
  */
-export function spawnServer(args: string[], env: Record<string, string> = {}): ServerProcess {
-  const child = spawn(
+export function spawnServer(
+  args: string[],
+  env: Record<string, string> = {},
+  launch: { nodeArgs?: string[]; wrapper?: string[] } = {},
+): ServerProcess {
+  const node = [
     process.execPath,
-    ['--conditions=@arctalk/source', '--import', 'tsx', 'src/cli.ts', ...args],
-    {
-      cwd: SERVER_DIR,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+    ...(launch.nodeArgs ?? []),
+    '--conditions=@arctalk/source',
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    ...args,
+  ];
+  const [command, ...rest] = [...(launch.wrapper ?? []), ...node];
+  const child = spawn(command!, rest, {
+    cwd: SERVER_DIR,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
