@@ -252,6 +252,36 @@ async function floodersRole(): Promise<void> {
   });
 }
 
+/** Child role: `count` pairs streaming 64 KiB frames both ways as fast as they can. */
+async function streamersRole(): Promise<void> {
+  const port = Number(flag('port'));
+  const count = Number(flag('count'));
+  const frame = encodeFrame({ type: FrameType.DATA, body: new Uint8Array(65535) });
+  let streamed = 0;
+  const sockets: Socket[] = [];
+  for (let p = 0; p < count; p++) {
+    for (const socket of await pair(port, `stream-${p}`, ['127.0.0.1', '127.0.0.1'])) {
+      sockets.push(socket);
+      socket.on('data', (chunk: Buffer) => {
+        streamed += chunk.length;
+      });
+      const pump = () => {
+        while (!socket.destroyed && socket.write(frame)) {}
+        if (!socket.destroyed) socket.once('drain', pump);
+      };
+      pump();
+    }
+  }
+  process.send?.({ ready: true });
+  process.on('message', (message) => {
+    if (message === 'status') process.send?.({ streamed });
+    if (message === 'exit') {
+      for (const socket of sockets) socket.destroy();
+      process.exit(0);
+    }
+  });
+}
+
 function startFlooders(port: number, count: number, bytes: number, perAddress: number) {
   const child = fork(
     fileURLToPath(import.meta.url),
@@ -262,7 +292,10 @@ function startFlooders(port: number, count: number, bytes: number, perAddress: n
       `--bytes=${bytes}`,
       `--per-address=${perAddress}`,
     ],
-    { execArgv: ['--conditions=@arctalk/source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    {
+      execArgv: ['--conditions=@arctalk/source', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
   );
   const connected = new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { connected: number }).connected));
@@ -446,29 +479,30 @@ async function acceptRate(): Promise<AcceptResult> {
   };
   const seconds = quick ? 2_000 : 4_000;
   const unloaded = await measure(seconds);
-  const frame = encodeFrame({ type: FrameType.DATA, body: new Uint8Array(65535) });
-  let streamed = 0;
-  const pairs: Socket[] = [];
-  for (let p = 0; p < PAIRS; p++) {
-    const sockets = await pair(server.port, `stream-${p}`, ['127.0.0.1', '127.0.0.1']);
-    for (const socket of sockets) {
-      pairs.push(socket);
-      socket.on('error', () => {});
-      socket.on('data', (chunk: Buffer) => {
-        streamed += chunk.length;
-      });
-      const pump = () => {
-        while (!socket.destroyed && socket.write(frame)) {}
-        if (!socket.destroyed) socket.once('drain', pump);
-      };
-      pump();
-    }
-  }
+  // The streaming pairs run in a process of their own: their reads must not slow the
+  // measuring client's event loop (that would measure the client, not the server).
+  const streamers = fork(
+    fileURLToPath(import.meta.url),
+    ['--role=streamers', `--port=${server.port}`, `--count=${PAIRS}`],
+    {
+      execArgv: ['--conditions=@arctalk/source', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const ask = () =>
+    new Promise<number>((resolve) => {
+      streamers.once('message', (m) => resolve((m as { streamed: number }).streamed));
+      streamers.send('status');
+    });
+  await new Promise((resolve) => streamers.once('message', resolve)); // paired and pumping
   await sleep(500);
-  streamed = 0;
+  const before = await ask();
   const loaded = await measure(seconds);
-  const streamedMiB = streamed / MiB / (seconds / 1000);
-  for (const socket of pairs) socket.destroy();
+  const streamedMiB = ((await ask()) - before) / MiB / (seconds / 1000);
+  await new Promise<void>((resolve) => {
+    streamers.once('exit', () => resolve());
+    streamers.send('exit');
+  });
   await server.stop();
   return { loaded, unloaded, streamedMiB };
 }
@@ -639,4 +673,5 @@ async function main(): Promise<void> {
 }
 
 if (flag('role') === 'flooders') await floodersRole();
+else if (flag('role') === 'streamers') await streamersRole();
 else await main();

@@ -473,7 +473,8 @@ class RelayServer implements ArctalkServer {
       setImmediate(() => this.#nextTurn());
     }
     if (this.#turnTotal >= TURN_TOTAL) {
-      this.#yield(connection); // paused first: unshift to a flowing stream emits at once
+      this.#yield(connection);
+      connection.socket.pause(); // (held already) paused first: unshift to a flowing stream emits at once
       connection.socket.unshift(chunk);
       return false;
     }
