@@ -68,7 +68,11 @@ describe('arctalk-server command line', () => {
       [['--max-connections', '0'], {}, /"maxConnections" expected 1\.\./],
       [['--log-level', 'loud'], {}, /Allowed choices are fatal, error, warn, info/],
       [['--max-buffer', '64KiB'], {}, /"maxBuffer" expected at least maxFrameLength \+ 65536 = 131072 bytes/],
-      [['--max-frame', '1MiB', '--max-buffer', '1MiB'], {}, /"maxBuffer" expected at least .* = 1114112 bytes/],
+      [
+        ['--max-frame', '1MiB', '--max-buffer', '1MiB'],
+        {},
+        /"maxBuffer" expected at least .* = 1114112 bytes/,
+      ],
       [['--stall-timeout', '0'], {}, /"stallTimeout" expected 1\.\./],
       [['--frame-timeout', 'soon'], {}, /"frameTimeout" expected a duration/],
       [['--backlog', '0'], {}, /"backlog" expected 1\.\.65535, got 0/],
@@ -77,7 +81,11 @@ describe('arctalk-server command line', () => {
       [['extra'], {}, /too many arguments/],
       [[], { ARCTALK_PORT: 'abc' }, /from env 'ARCTALK_PORT' is invalid/],
     ];
-    const results = await Promise.all(cases.map(([args, env]) => runCli(args, env)));
+    // Four at a time: each is a node + tsx start-up, and the machine is shared.
+    const results: Awaited<ReturnType<typeof runCli>>[] = [];
+    for (let i = 0; i < cases.length; i += 4) {
+      results.push(...(await Promise.all(cases.slice(i, i + 4).map(([args, env]) => runCli(args, env)))));
+    }
     results.forEach(({ code, stdout, stderr }, i) => {
       const [args, , message] = cases[i]!;
       expect(code, args.join(' ')).toBe(2);
@@ -85,7 +93,7 @@ describe('arctalk-server command line', () => {
       expect(stderr).toContain('arctalk-server --help');
       expect(stdout).toBe('');
     });
-  });
+  }, 90_000);
 
   it('exits non-zero with a clear message when the port is taken', async () => {
     const blocker: Server = createServer();

@@ -458,7 +458,8 @@ export class Relay {
         const total = HEADER + bodyLength;
         const take = Math.min(bodyLength, n - pos);
         // The buffer is sized by what has arrived, not by what the header claims.
-        const capacity = take === bodyLength ? total : Math.min(total, Math.max(MIN_PENDING, 2 * (HEADER + take)));
+        const capacity =
+          take === bodyLength ? total : Math.min(total, Math.max(MIN_PENDING, 2 * (HEADER + take)));
         const frame = new Uint8Array(capacity);
         _writeHeader(frame, 0, length, type);
         frame.set(bytes.subarray(pos, pos + take), HEADER);
@@ -496,14 +497,17 @@ export class Relay {
       }
     }
     flush(pos);
-    if (conn.skip === 0 && conn.pending === undefined && conn.header.buffered === 0) conn.frameStart = conn.bytesIn;
+    if (conn.skip === 0 && conn.pending === undefined && conn.header.buffered === 0)
+      conn.frameStart = conn.bytesIn;
     else if (boundary >= 0) conn.frameStart = base + boundary;
   }
 
   /** Makes room in `conn.pending` for `take` more bytes: at least doubles, at most the whole frame. */
   #grow(conn: Conn, take: number): Uint8Array {
     const old = conn.pending!;
-    const grown = new Uint8Array(Math.min(conn.pendingLength, Math.max(conn.pendingFill + take, 2 * old.length)));
+    const grown = new Uint8Array(
+      Math.min(conn.pendingLength, Math.max(conn.pendingFill + take, 2 * old.length)),
+    );
     grown.set(old.subarray(0, conn.pendingFill), 0);
     conn.pending = grown;
     return grown;
