@@ -87,6 +87,40 @@ describe('the packed apps', () => {
   });
 });
 
+describe('the client bundle', () => {
+  /** The modules `file` imports statically (not through `import()`), recursively: bare names. */
+  function staticImports(file: string, seen = new Set<string>()): Set<string> {
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/^(?:import|export)\s[^;]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/gm)) {
+      const spec = (match[1] ?? match[2])!;
+      if (spec.startsWith('./')) {
+        const path = join(file, '..', spec);
+        if (!seen.has(path)) {
+          seen.add(path);
+          staticImports(path, seen);
+        }
+      } else {
+        seen.add(spec);
+      }
+    }
+    return seen;
+  }
+
+  it('loads no terminal UI (Ink, React) on its start-up path: only a dynamic import reaches it', () => {
+    const dist = join(root, 'apps/client/dist');
+    const entry = staticImports(join(dist, 'cli.js'));
+    const main = readdirSync(dist).find((file) => /^main-.*\.js$/.test(file))!;
+    const pipeMode = staticImports(join(dist, main));
+    for (const graph of [entry, pipeMode]) {
+      expect([...graph].filter((spec) => /^(ink|react)(\/|$)/.test(spec))).toEqual([]);
+    }
+    expect(pipeMode).toContain('commander');
+    const ui = readdirSync(dist).find((file) => /^tty-mode-.*\.js$/.test(file))!;
+    expect(staticImports(join(dist, ui))).toContain('ink');
+    expect(readFileSync(join(dist, main), 'utf8')).toMatch(/import\("\.\/tty-mode-[\w-]+\.js"\)/);
+  });
+});
+
 describe('the installed commands', () => {
   it('arctalk --version and arctalk-server --version print the package versions', () => {
     expect(execFileSync(bin('arctalk'), ['--version'], { encoding: 'utf8', env: cleanEnv }).trim()).toBe(
