@@ -46,10 +46,10 @@ function fail(message) {
 }
 const deadline = setTimeout(() => fail('timed out after 90 s'), 90_000);
 
-function run(dir, entry, args, input) {
+function run(dir, entry, args, input, extraEnv = {}) {
   const child = spawn(process.execPath, ['--conditions=@arctalk/source', '--import', 'tsx', entry, ...args], {
     cwd: dir,
-    env,
+    env: { ...env, ...extraEnv },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -146,8 +146,12 @@ const inputs = {
   bob: Buffer.from(`${scripts.bob.join('\n')}\n`),
 };
 const clientArgs = (name) => [`127.0.0.1:${tap.port}`, '--room', room, '--name', name];
-const alice = run(clientDir, 'src/cli.tsx', clientArgs('alice'), inputs.alice);
-const bob = run(clientDir, 'src/cli.tsx', clientArgs('bob'), inputs.bob);
+// Pipe mode sends nothing to a peer it has not authenticated: the two share a
+// passphrase (agreed out of band), which key confirmation checks before any text.
+const shared = { ARCTALK_PASSPHRASE: 'demo passphrase, agreed out of band' };
+console.log('  alice and bob    share a passphrase (ARCTALK_PASSPHRASE): each authenticates the other\n');
+const alice = run(clientDir, 'src/cli.tsx', clientArgs('alice'), inputs.alice, shared);
+const bob = run(clientDir, 'src/cli.tsx', clientArgs('bob'), inputs.bob, shared);
 const [aliceCode, bobCode] = await Promise.all([alice.exited, bob.exited]);
 stopping = true;
 server.child.kill('SIGTERM');

@@ -162,6 +162,19 @@ describe('Quick start', () => {
     expect(commands[1]).toMatch(/install --frozen-lockfile && .* test$/);
   });
 
+  it('the demo script passes (what the first command runs after the install)', () => {
+    const script = JSON.parse(read('package.json')).scripts.demo as string;
+    expect(script).toBe('node --conditions=@arctalk/source --import tsx scripts/demo.mjs');
+    const result = spawnSync(process.execPath, script.split(' ').slice(1), {
+      cwd: root,
+      encoding: 'utf8',
+      env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ARCTALK_'))),
+      timeout: 150_000,
+    });
+    expect(result.stdout + result.stderr).toContain('demo OK');
+    expect(result.status).toBe(0);
+  }, 180_000);
+
   it('.ci/run runs both verbatim, before any command of its own', () => {
     const lines = read('.ci/run')
       .split('\n')
