@@ -10,14 +10,16 @@
  * the whole history.
  */
 import { type DisplayToken, TerminalSanitizer } from './sanitize.js';
-import { codePointWidth } from './width.js';
+import { type Cell, clusterCells, graphemes, wrapCells } from './width.js';
 
-/** One displayed unit: a character, an escaped control or byte, or a tab's spaces. */
-export interface Cell {
-  readonly text: string;
-  readonly width: number;
-  /** drawn in inverse video: this stands for a byte that was not shown as itself */
-  readonly escaped: boolean;
+export type { Cell } from './width.js';
+
+/** A cell in the store: which grapheme cluster it came from, for erasing and joining. */
+interface StoredCell extends Cell {
+  /** cells of one cluster (a cluster and its escaped joiner) share a group */
+  readonly group: number;
+  /** the cluster as received, when it was text: the next bytes may extend it */
+  readonly raw: string | undefined;
 }
 
 /** A run of cells with the same style, ready for one <Text>. */
@@ -47,7 +49,7 @@ export interface PaneOptions {
   interpretEdits?: boolean;
 }
 
-const isBlank = (cell: Cell): boolean => !cell.escaped && /^\s+$/.test(cell.text);
+const isBlank = (cell: Cell): boolean => !cell.escaped && /^\s+$/u.test(cell.text);
 
 /**
  * The text of one pane.
@@ -63,7 +65,8 @@ export class PaneBuffer {
   private readonly maxLineCells: number;
   private readonly tabWidth: number;
   private readonly sanitizer: TerminalSanitizer;
-  private readonly store: Cell[][] = [[]];
+  private readonly store: StoredCell[][] = [[]];
+  private group = 0;
   private lineWidth = 0;
   /** cells in the store, all lines together */
   private cells = 0;
@@ -118,7 +121,7 @@ export class PaneBuffer {
     return this.store.length;
   }
 
-  private current(): Cell[] {
+  private current(): StoredCell[] {
     return this.store[this.store.length - 1]!;
   }
 
@@ -126,28 +129,24 @@ export class PaneBuffer {
     if (tokens.length === 0) return;
     for (const token of tokens) {
       switch (token.type) {
-        case 'char':
-          this.push({ text: token.text, width: token.width, escaped: false });
+        case 'text':
+          this.text(token.text);
           break;
         case 'escaped':
-          this.push({ text: token.text, width: token.text.length, escaped: true });
+          this.push({ text: token.text, width: token.text.length, escaped: true }, ++this.group, undefined);
           break;
         case 'tab': {
           const spaces = this.tabWidth - (this.lineWidth % this.tabWidth);
-          this.push({ text: ' '.repeat(spaces), width: spaces, escaped: false });
+          this.push({ text: ' '.repeat(spaces), width: spaces, escaped: false }, ++this.group, undefined);
           break;
         }
         case 'newline':
           this.newline();
           break;
-        case 'erase': {
-          const cell = this.current().pop();
-          if (cell) {
-            this.lineWidth -= cell.width;
-            this.cells--;
-          }
+        case 'erase':
+          // One character as the user sees it: the whole last grapheme cluster.
+          this.popGroup();
           break;
-        }
         case 'kill':
           this.cells -= this.current().length;
           this.current().length = 0;
@@ -155,10 +154,8 @@ export class PaneBuffer {
           break;
         case 'word-erase': {
           const line = this.current();
-          const before = line.length;
-          while (line.length > 0 && isBlank(line[line.length - 1]!)) this.lineWidth -= line.pop()!.width;
-          while (line.length > 0 && !isBlank(line[line.length - 1]!)) this.lineWidth -= line.pop()!.width;
-          this.cells -= before - line.length;
+          while (line.length > 0 && isBlank(line[line.length - 1]!)) this.popGroup();
+          while (line.length > 0 && !isBlank(line[line.length - 1]!)) this.popGroup();
           break;
         }
       }
@@ -166,9 +163,38 @@ export class PaneBuffer {
     this.version++;
   }
 
-  private push(cell: Cell): void {
+  /** Removes the cells of the last grapheme cluster of the open line; returns its raw text if it was text. */
+  private popGroup(): string | undefined {
+    const line = this.current();
+    const last = line[line.length - 1];
+    if (!last) return undefined;
+    while (line.length > 0 && line[line.length - 1]!.group === last.group) {
+      this.lineWidth -= line.pop()!.width;
+      this.cells--;
+    }
+    return last.raw;
+  }
+
+  /**
+   * Appends text as grapheme clusters. The last cluster of the open line is taken
+   * back and segmented again with the new text: a combining mark, a skin tone or
+   * the rest of a ZWJ sequence that arrives in a later frame (or keystroke) joins
+   * the character it belongs to instead of standing alone.
+   */
+  private text(text: string): void {
+    const line = this.current();
+    const last = line[line.length - 1];
+    let joined = text;
+    if (last?.raw !== undefined) joined = this.popGroup()! + text;
+    for (const cluster of graphemes(joined)) {
+      const group = ++this.group;
+      for (const cell of clusterCells(cluster)) this.push(cell, group, cluster);
+    }
+  }
+
+  private push(cell: Cell, group: number, raw: string | undefined): void {
     if (this.current().length >= this.maxLineCells) this.newline();
-    this.current().push(cell);
+    this.current().push({ ...cell, group, raw });
     this.lineWidth += cell.width;
     this.cells++;
   }
@@ -202,7 +228,7 @@ export class PaneBuffer {
     // Skip the open line while it is empty and something precedes it: it would be a blank row.
     if (index > 0 && this.store[index]!.length === 0) index--;
     for (; index >= 0 && collected.length < wanted; index--) {
-      const wrapped = wrapCells(this.store[index]!, columns);
+      const wrapped = wrapRows(this.store[index]!, columns);
       for (let r = wrapped.length - 1; r >= 0 && collected.length < wanted; r--) collected.push(wrapped[r]!);
     }
     const atTop = index < 0;
@@ -214,45 +240,23 @@ export class PaneBuffer {
 }
 
 /**
- * Wraps one line of cells into rows of at most `width` columns, merging adjacent
- * cells of the same style into segments. An empty line is one empty row.
+ * Wraps one line of cells into rows of at most `width` columns, at word
+ * boundaries (width.ts {@link wrapCells}), merging adjacent cells of the same
+ * style into segments. An empty line is one empty row.
  *
  * @param cells - the line
  * @param width - columns per row (≥ 1)
  * @returns the rows, in order
  */
-export function wrapCells(cells: readonly Cell[], width: number): Row[] {
-  const rows: Row[] = [];
-  let row: Segment[] = [];
-  let used = 0;
-  const append = (text: string, escaped: boolean) => {
-    const last = row[row.length - 1];
-    if (last && last.escaped === escaped) row[row.length - 1] = { text: last.text + text, escaped };
-    else row.push({ text, escaped });
-  };
-  for (const cell of cells) {
-    if (cell.width > width) {
-      // Wider than the whole pane (a long escape in a narrow pane): split it by columns.
-      for (const char of cell.text) {
-        const w = cell.escaped ? 1 : codePointWidth(char.codePointAt(0)!);
-        if (used + w > width && used > 0) {
-          rows.push(row);
-          row = [];
-          used = 0;
-        }
-        append(char, cell.escaped);
-        used += w;
-      }
-      continue;
+export function wrapRows(cells: readonly Cell[], width: number): Row[] {
+  return wrapCells(cells, width).map((cellsOfRow) => {
+    const row: Segment[] = [];
+    for (const cell of cellsOfRow) {
+      const last = row[row.length - 1];
+      if (last && last.escaped === cell.escaped)
+        row[row.length - 1] = { text: last.text + cell.text, escaped: cell.escaped };
+      else row.push({ text: cell.text, escaped: cell.escaped });
     }
-    if (used + cell.width > width && used > 0) {
-      rows.push(row);
-      row = [];
-      used = 0;
-    }
-    append(cell.text, cell.escaped);
-    used += cell.width;
-  }
-  rows.push(row);
-  return rows;
+    return row;
+  });
 }

@@ -5,7 +5,9 @@
  * strict UTF-8 (RFC 3629; Unicode 15, table 3-7: no overlongs, no surrogates,
  * nothing above U+10FFFF) and turned into display tokens:
  *
- * - printable characters pass through, with their display width;
+ * - printable characters pass through as runs of text, turned into grapheme
+ *   cells by width.ts (which also keeps them from joining with the UI's own
+ *   characters);
  * - C0 controls and DEL are shown in caret notation (`^[`, `^G`, `^?`), so an
  *   escape sequence arrives as the harmless text `^[[2J`;
  * - C1 controls (U+0080..U+009F, among them the one-byte CSI U+009B) and the
@@ -21,11 +23,11 @@
  * peer typing the literal text `^[` does not look like an escaped ESC.
  * Decoding is streaming: a character split across frames is joined again.
  */
-import { codePointWidth } from './width.js';
+import { codePointNotation, graphemes, head, safeText } from './width.js';
 
 /** One unit of sanitised output. */
 export type DisplayToken =
-  | { readonly type: 'char'; readonly text: string; readonly width: 0 | 1 | 2 }
+  | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'escaped'; readonly text: string }
   | { readonly type: 'newline' }
   | { readonly type: 'tab' }
@@ -206,13 +208,12 @@ export class TerminalSanitizer {
     if (codePoint < 0x20 || codePoint === 0x7f) {
       this.control(codePoint);
     } else if (isDangerousFormat(codePoint)) {
-      this.escaped(`<U+${hex(codePoint, 4)}>`);
+      this.escaped(codePointNotation(codePoint));
     } else {
-      this.out.push({
-        type: 'char',
-        text: String.fromCodePoint(codePoint),
-        width: codePointWidth(codePoint),
-      });
+      const last = this.out[this.out.length - 1];
+      const char = String.fromCodePoint(codePoint);
+      if (last?.type === 'text') this.out[this.out.length - 1] = { type: 'text', text: last.text + char };
+      else this.out.push({ type: 'text', text: char });
     }
   }
 
@@ -247,38 +248,55 @@ export class TerminalSanitizer {
  */
 export class SafeTextStream {
   private readonly sanitizer = new TerminalSanitizer({ interpretEdits: false });
+  /** the last grapheme cluster of the text so far: the next bytes may extend it */
+  private held = '';
 
   /**
    * @param bytes - the next bytes of the stream, in any split
-   * @returns printable text (a split UTF-8 character or a trailing CR is held back)
+   * @returns printable text (a split UTF-8 character or grapheme cluster, or a trailing CR, is held back)
    */
   push(bytes: Uint8Array): string {
-    return render(this.sanitizer.push(bytes));
+    return this.render(this.sanitizer.push(bytes), false);
   }
 
   /** @returns what was held back, escaped: the stream has ended */
   flush(): string {
-    return render(this.sanitizer.flush());
+    return this.render(this.sanitizer.flush(), true);
   }
-}
 
-function render(tokens: readonly DisplayToken[]): string {
-  let text = '';
-  for (const token of tokens) {
-    if (token.type === 'char' || token.type === 'escaped') text += token.text;
-    else if (token.type === 'newline') text += '\n';
-    else if (token.type === 'tab') text += '\t';
+  private render(tokens: readonly DisplayToken[], end: boolean): string {
+    let out = '';
+    const release = () => {
+      out += safeText(this.held);
+      this.held = '';
+    };
+    for (const token of tokens) {
+      if (token.type === 'text') {
+        const clusters = graphemes(this.held + token.text);
+        this.held = clusters.pop() ?? '';
+        out += safeText(clusters.join(''));
+        continue;
+      }
+      release();
+      if (token.type === 'escaped') out += token.text;
+      else if (token.type === 'newline') out += '\n';
+      else if (token.type === 'tab') out += '\t';
+    }
+    if (end) release();
+    return out;
   }
-  return text;
 }
 
 /**
  * Renders untrusted bytes or text as one safe line: every control, newline and
- * tab escaped, invalid UTF-8 shown as `\xNN`. For names, server messages and
- * anything else a peer or relay chose that goes into the status bar or stderr.
+ * tab escaped, invalid UTF-8 shown as `\xNN`, and nothing that could join with
+ * the characters drawn around it (a trailing ZWJ, a lone combining mark... shown
+ * as `<U+200D>`). For names, server messages and anything else a peer or relay
+ * chose that goes into the status bar or stderr.
  *
  * @param input - bytes (decoded as UTF-8) or a string (re-encoded first, so lone surrogates show as `\xNN`)
- * @param maxLength - optional cap on the result, in UTF-16 units; longer output ends in `…`
+ * @param maxLength - optional cap on the result, in terminal columns; longer output is
+ *   cut between grapheme clusters and ends in `…`
  * @returns printable text with no control characters
  * @throws TypeError if `input` is neither a string nor a Uint8Array
  * @example
@@ -293,9 +311,10 @@ export function sanitizeLine(input: Uint8Array | string, maxLength = Number.POSI
   const tokens = [...sanitizer.push(bytes), ...sanitizer.flush()];
   let line = '';
   for (const token of tokens) {
-    if (token.type === 'char' || token.type === 'escaped') line += token.text;
+    if (token.type === 'text') line += safeText(token.text);
+    else if (token.type === 'escaped') line += token.text;
   }
-  return line.length > maxLength ? `${line.slice(0, Math.max(0, maxLength - 1))}…` : line;
+  return Number.isFinite(maxLength) ? head(line, Math.max(1, maxLength)) : line;
 }
 
 /** UTF-8 encodes a string, turning each lone surrogate into the invalid byte 0xFF so that it shows escaped. */

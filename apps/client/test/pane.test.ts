@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { editLive, emptyInput, type InputAction, type InputState } from '../src/line-edit.js';
-import { PaneBuffer, type Row, wrapCells } from '../src/pane.js';
+import { PaneBuffer, type Row, wrapRows } from '../src/pane.js';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const rowText = (row: Row) => row.map((s) => s.text).join('');
@@ -68,7 +68,7 @@ describe('PaneBuffer', () => {
     const pane = new PaneBuffer();
     write(pane, 'abcdefghij');
     expect(pane.view(4, 10).rows.map(rowText)).toEqual(['abcd', 'efgh', 'ij']);
-    expect(wrapCells([], 5)).toEqual([[]]);
+    expect(wrapRows([], 5)).toEqual([[]]);
     const wide = new PaneBuffer();
     write(wide, '中中a');
     expect(wide.view(3, 5).rows.map(rowText)).toEqual(['中', '中a']);
@@ -167,5 +167,47 @@ describe('PaneBuffer', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('PaneBuffer: grapheme clusters', () => {
+  it('erase takes what the user sees as one character: skin tone, ZWJ family, flag, keycap, é, Hangul', () => {
+    for (const cluster of ['👍🏽', '👨‍👩‍👧‍👦', '🇫🇷', '1️⃣', 'e\u0301', '\u1112\u1161\u11ab', '❤️', 'क्ष']) {
+      const pane = new PaneBuffer();
+      write(pane, `a${cluster}\x7f`);
+      expect(pane.lines(), cluster).toEqual(['a']);
+    }
+  });
+
+  it('a cluster split across writes (frames or keystrokes) joins again', () => {
+    const cases: [string[], string][] = [
+      [['cafe', '\u0301'], 'cafe\u0301'],
+      [['👍', '🏽'], '👍🏽'],
+      [['👨\u200d', '👩\u200d', '👧'], '👨‍👩‍👧'],
+      [['🇫', '🇷'], '🇫🇷'],
+      [['1', '\ufe0f', '\u20e3'], '1️⃣'],
+      [['\u1112', '\u1161', '\u11ab'], '\u1112\u1161\u11ab'],
+    ];
+    for (const [parts, whole] of cases) {
+      const pane = new PaneBuffer();
+      for (const part of parts) write(pane, part);
+      expect(pane.lines(), whole).toEqual([whole]);
+      write(pane, '\x7f');
+      expect(pane.lines()[0], whole).toBe(whole.startsWith('caf') ? 'caf' : '');
+    }
+  });
+
+  it('while open, a trailing ZWJ shows escaped; the rest of the sequence then joins it', () => {
+    const pane = new PaneBuffer();
+    write(pane, '👨\u200d');
+    expect(pane.lines()).toEqual(['👨<U+200D>']);
+    write(pane, '👩');
+    expect(pane.lines()).toEqual(['👨‍👩']);
+  });
+
+  it('joiners after a newline, a tab or an escape stand alone, escaped', () => {
+    const pane = new PaneBuffer();
+    write(pane, 'a\n\u0301b\t\u200dc\x01\ufe0f');
+    expect(pane.lines()).toEqual(['a', '<U+0301>b       <U+200D>c^A<U+FE0F>']);
   });
 });

@@ -4,8 +4,16 @@
  * sequences Ink emits) to a grid of cells, so that tests assert on what a user
  * would see rather than on the byte stream. Colours and modes are ignored; OSC
  * strings are swallowed (and counted, so a test can prove none came through).
+ *
+ * Text is placed as a grapheme-aware terminal does (kitty, WezTerm, foot,
+ * Windows Terminal): one cell per grapheme cluster, as wide as string-width says
+ * (which is what Ink assumes). Two habits of real terminals are modelled because
+ * they are how a peer's text could eat the UI's characters: a zero-width
+ * character is added to the cell before it, and after a ZWJ the next character,
+ * wherever the cursor has moved meanwhile, is joined to the ZWJ's cell and not
+ * drawn on its own (tmux 3.3 does this).
  */
-import { codePointWidth } from '../src/width.js';
+import { graphemes, stringWidth } from '../src/width.js';
 
 export class Screen {
   columns: number;
@@ -19,6 +27,12 @@ export class Screen {
   oscCount = 0;
   /** BEL characters seen outside OSC */
   bellCount = 0;
+  /** printable text not yet placed (placed by grapheme cluster) */
+  private run = '';
+  /** where the last cluster went, while the cursor has not moved */
+  private lastCell: { row: number; column: number } | undefined;
+  /** a ZWJ was printed last: the next character joins it */
+  private joinNext = false;
 
   constructor(columns: number, rows: number) {
     this.columns = columns;
@@ -61,10 +75,42 @@ export class Screen {
   /** Applies program output. */
   write(data: string): void {
     for (const char of data) this.char(char);
+    this.placeRun();
+  }
+
+  private placeRun(): void {
+    const run = this.run;
+    this.run = '';
+    for (const cluster of graphemes(run)) this.place(cluster);
+  }
+
+  private place(cluster: string): void {
+    const width = stringWidth(cluster);
+    if (this.joinNext || width === 0) {
+      this.joinNext = cluster.endsWith('\u200d');
+      const last =
+        this.lastCell ?? (this.column > 0 ? { row: this.row, column: this.column - 1 } : undefined);
+      if (last) this.grid[last.row]![last.column] += cluster;
+      return;
+    }
+    if (this.column + width > this.columns) {
+      this.column = 0;
+      this.lineFeed();
+    }
+    this.grid[this.row]![this.column] = cluster;
+    if (width === 2 && this.column + 1 < this.columns) this.grid[this.row]![this.column + 1] = '';
+    this.lastCell = { row: this.row, column: this.column };
+    this.column += width;
+    this.joinNext = cluster.endsWith('\u200d');
   }
 
   private char(char: string): void {
     const code = char.codePointAt(0)!;
+    if (this.state === 'text' && code >= 0x20 && !(code >= 0x7f && code <= 0x9f)) {
+      this.run += char;
+      return;
+    }
+    this.placeRun();
     switch (this.state) {
       case 'escape':
         if (char === '[') {
@@ -99,6 +145,7 @@ export class Screen {
       default:
         break;
     }
+    if (code !== 0x1b) this.lastCell = undefined;
     if (code === 0x1b) {
       this.state = 'escape';
     } else if (code === 0x0d) {
@@ -109,20 +156,11 @@ export class Screen {
       this.column = Math.max(0, this.column - 1);
     } else if (code === 0x07) {
       this.bellCount++;
-    } else if (code >= 0x20 && !(code >= 0x7f && code <= 0x9f)) {
-      const width = codePointWidth(code);
-      if (width === 0) return;
-      if (this.column + width > this.columns) {
-        this.column = 0;
-        this.lineFeed();
-      }
-      this.grid[this.row]![this.column] = char;
-      if (width === 2 && this.column + 1 < this.columns) this.grid[this.row]![this.column + 1] = '';
-      this.column += width;
     }
   }
 
   private csi(final: string, raw: string): void {
+    if (final !== 'm') this.lastCell = undefined;
     if (raw.startsWith('?') || raw.startsWith('>') || raw.startsWith('=')) return; // private modes
     const params = raw.split(';').map((p) => (p === '' ? undefined : Number(p)));
     const n = params[0] ?? 1;

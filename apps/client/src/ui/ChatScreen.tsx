@@ -6,7 +6,7 @@
 import { Box, Text } from 'ink';
 import { useEffect } from 'react';
 import type { ChatView } from '../chat-controller.js';
-import { wrappedRows } from '../width.js';
+import { head, wrapText } from '../width.js';
 import { HelpPanel } from './HelpPanel.js';
 import { InputLine } from './InputLine.js';
 import { Pane } from './Pane.js';
@@ -52,7 +52,7 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
   // needs in a narrow terminal (taken from the panes): it is never cut.
   const sasLine = showSas && !sasBox;
   const noticeRows = sasLine
-    ? Math.min(wrappedRows(`SAS ${view.sas}:`, width), 1 + Math.max(0, available))
+    ? Math.min(wrapText(`SAS ${view.sas}:`, width).length, 1 + Math.max(0, available))
     : 1;
   const paneRows = available - (sasBox ? sasNoticeRows(width, view.sas!) : 0) - (noticeRows - 1);
   const mineRows = Math.max(0, Math.floor(paneRows / 2));
@@ -85,8 +85,11 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
   if (tooSmall) {
     return (
       <Box flexDirection="column" width={width} height={total}>
-        <Box flexGrow={1}>
-          <Text wrap="wrap">{`terminal too small (need ${MIN_COLUMNS}x${MIN_ROWS})`}</Text>
+        <Box flexGrow={1} flexDirection="column" overflow="hidden">
+          {wrapText(`terminal too small (need ${MIN_COLUMNS}x${MIN_ROWS})`, width).map((row, index) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+            <Text key={index}>{row}</Text>
+          ))}
         </Box>
         {status}
       </Box>
@@ -131,10 +134,16 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
           />
         </>
       )}
-      <Box width={width} height={noticeRows} overflow="hidden" flexShrink={0}>
-        <Text color={noticeColor} bold={notice?.tone === 'error'} wrap={sasLine ? 'wrap' : 'truncate-end'}>
-          {notice?.text ?? ' '}
-        </Text>
+      <Box width={width} height={noticeRows} overflow="hidden" flexShrink={0} flexDirection="column">
+        {(sasLine
+          ? wrapText(notice!.text, width).slice(0, noticeRows)
+          : [head(notice?.text ?? ' ', width)]
+        ).map((row, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+          <Text key={index} color={noticeColor} bold={notice?.tone === 'error'}>
+            {row || ' '}
+          </Text>
+        ))}
       </Box>
       <InputLine input={view.input} live={view.live} phase={view.phase} width={width} theme={theme} />
       {status}

@@ -1,7 +1,10 @@
 /** The input line: what you are typing (line mode) or a hint (live mode). */
 import { Box, Text } from 'ink';
 import type { ChatPhase } from '../chat-controller.js';
-import { stringWidth } from '../width.js';
+import { safeText, tail } from '../width.js';
+
+export { tail } from '../width.js';
+
 import type { Theme } from './theme.js';
 
 /** Props of {@link InputLine}. */
@@ -11,27 +14,6 @@ export interface InputLineProps {
   readonly phase: ChatPhase;
   readonly width: number;
   readonly theme: Theme;
-}
-
-/**
- * The end of `text` that fits in `columns`, after `…` when something is cut.
- *
- * @param text - printable text
- * @param columns - room, in columns
- * @returns `text`, or `…` and as much of its end as fits
- */
-export function tail(text: string, columns: number): string {
-  if (stringWidth(text) <= columns) return text;
-  const chars = [...text];
-  let used = 1; // the ellipsis
-  let start = chars.length;
-  while (start > 0) {
-    const width = stringWidth(chars[start - 1]!);
-    if (used + width > columns) break;
-    used += width;
-    start--;
-  }
-  return `…${chars.slice(start).join('')}`;
 }
 
 /**
@@ -62,7 +44,8 @@ export function InputLine({ input, live, phase, width, theme }: InputLineProps) 
     );
   }
   // Show the end of a long line, the part being typed, in columns (wide characters take two).
-  const shown = tail(input, Math.max(1, width - 3));
+  // Shown like a peer's text: nothing in it can join with the prompt or the cursor.
+  const shown = tail(safeText(input), Math.max(1, width - 3));
   return (
     <Box width={width} height={1}>
       <Text wrap="truncate-end">

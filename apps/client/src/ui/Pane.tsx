@@ -1,7 +1,7 @@
 /** One half of the split screen: a title rule and the pane's rows. */
 import { Box, Text } from 'ink';
 import type { Row } from '../pane.js';
-import { stringWidth } from '../width.js';
+import { head, stringWidth } from '../width.js';
 import type { Theme } from './theme.js';
 
 /** Props of {@link Pane}. */
@@ -27,7 +27,7 @@ export interface PaneProps {
  */
 export function Pane({ title, rows, height, width, focused, scroll, theme }: PaneProps) {
   const marker = scroll > 0 ? ` [scrolled back ${scroll} rows, End returns]` : '';
-  const label = `${focused ? '▸' : '─'} ${title}${marker} `;
+  const label = head(`${focused ? '▸' : '─'} ${title}${marker} `, width);
   const rule = label + '─'.repeat(Math.max(0, width - stringWidth(label)));
   const padded: (Row | undefined)[] = [
     ...Array.from({ length: Math.max(0, height - rows.length) }, () => undefined),

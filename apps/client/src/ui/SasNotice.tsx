@@ -1,7 +1,7 @@
 /** The prominent SAS notice, shown once secured until the first message (and on /sas). */
 import { Box, Text } from 'ink';
 import { SAS_ADVICE } from '../messages.js';
-import { wrappedRows } from '../width.js';
+import { head, wrapText } from '../width.js';
 import type { Theme } from './theme.js';
 
 /** Props of {@link SasNotice}. */
@@ -22,7 +22,7 @@ export interface SasNoticeProps {
  */
 export function sasNoticeRows(width: number, sas: string): number {
   const inner = Math.max(1, width - 4);
-  return 4 + wrappedRows(` ${sas} `, inner) + wrappedRows(SAS_ADVICE, inner);
+  return 4 + wrapText(sas, inner - 2).length + wrapText(SAS_ADVICE, inner).length;
 }
 
 /**
@@ -32,6 +32,8 @@ export function sasNoticeRows(width: number, sas: string): number {
  * @returns the notice element
  */
 export function SasNotice({ sas, peerName, width, theme }: SasNoticeProps) {
+  const inner = Math.max(1, width - 4);
+  // Wrapped here (never by Ink), by the same widths Ink measures with: the SAS is never cut.
   return (
     <Box
       flexDirection="column"
@@ -42,15 +44,18 @@ export function SasNotice({ sas, peerName, width, theme }: SasNoticeProps) {
       paddingX={1}
       flexShrink={0}
     >
-      <Text wrap="truncate-end">
-        Secured with {peerName ?? 'your peer'}. Short authentication string (SAS):
+      <Text>
+        {head(`Secured with ${peerName ?? 'your peer'}. Short authentication string (SAS):`, inner)}
       </Text>
-      {/* Wrapped, never cut: in a narrow terminal the SAS is what must stay whole. */}
-      <Text bold inverse wrap="wrap">{` ${sas} `}</Text>
-      <Text wrap="wrap">{SAS_ADVICE}</Text>
-      <Text color={theme.dim} wrap="truncate-end">
-        Shown until the first message; /sas shows it again.
-      </Text>
+      {wrapText(sas, inner - 2).map((row, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+        <Text key={`sas${index}`} bold inverse>{` ${row} `}</Text>
+      ))}
+      {wrapText(SAS_ADVICE, inner).map((row, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional
+        <Text key={`advice${index}`}>{row}</Text>
+      ))}
+      <Text color={theme.dim}>{head('Shown until the first message; /sas shows it again.', inner)}</Text>
     </Box>
   );
 }

@@ -5,7 +5,7 @@
 import { Box, Text } from 'ink';
 import { type ChatPhase, PHASE_LABEL } from '../chat-controller.js';
 import { formatBytes } from '../messages.js';
-import { stringWidth } from '../width.js';
+import { head, stringWidth } from '../width.js';
 import type { Theme } from './theme.js';
 
 /** Props of {@link StatusBar}. All strings already sanitised. */
@@ -45,8 +45,11 @@ export function StatusBar(props: StatusBarProps) {
   const rest = `${sas ? ` │ SAS ${sas}` : ''} │ peer ${peerName ?? '—'} │ room ${room} │ ${server} │ ↑${formatBytes(sent)} ↓${formatBytes(received)}${live ? ' │ live' : ''} `;
   // Filled to the width in columns (names may hold wide characters): an inverse bar
   // that fits ends in blanks, and only one that does not fit is cut with an ellipsis.
+  // A bar that does not fit is cut here, between grapheme clusters, never by Ink.
+  const roomLeft = Math.max(1, width - 1 - stringWidth(label) - stringWidth(warning));
+  const shown = head(rest, roomLeft);
   const fill = ' '.repeat(
-    Math.max(0, width - 1 - stringWidth(label) - stringWidth(warning) - stringWidth(rest)),
+    Math.max(0, width - 1 - stringWidth(label) - stringWidth(warning) - stringWidth(shown)),
   );
   return (
     <Box width={width} height={1}>
@@ -60,7 +63,7 @@ export function StatusBar(props: StatusBarProps) {
             {warning}
           </Text>
         ) : null}
-        {rest + fill}
+        {shown + fill}
       </Text>
     </Box>
   );

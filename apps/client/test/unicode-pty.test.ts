@@ -1,0 +1,95 @@
+/**
+ * Text as people really type it, in a real pseudo-terminal (vt.ts models a
+ * grapheme-aware terminal that, like tmux, glues the character after a ZWJ to
+ * the ZWJ's cell): widths as Ink measures them, nothing cut, nothing joined with
+ * the UI's own characters.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, type ServerHandle, startClient, startServer, startTtyClient, within } from './helpers.js';
+
+let server: ServerHandle;
+let roomCounter = 0;
+const room = () => `upty-${process.pid}-${roomCounter++}`;
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(cleanup);
+
+/** Every ZWJ that reached the terminal is inside an emoji sequence (followed by a pictograph). */
+const strayZwj = (raw: string) => /\u200d(?!\p{Extended_Pictographic})/u.test(raw);
+
+describe('widths and graphemes on a real terminal', () => {
+  it('41 columns: a line with ❤️ and 60 × ❤️ arrive whole, wrapped at words, nothing cut', async () => {
+    const r = room();
+    const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
+      columns: 41,
+      rows: 30,
+    });
+    await alice.waitForScreen('waiting for peer');
+    const lines = [
+      'I ❤️ arctalk, see you at the station, bye!',
+      '❤️'.repeat(60),
+      '1️⃣ 🇫🇷🇯🇵 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈 café naïve',
+      '中文和日本語の文章と한국어 문장이 섞인 긴 줄입니다 끝',
+    ];
+    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], {
+      input: `${lines.join('\n')}\n`,
+    });
+    const screen = await alice.waitForScreen('peer ended');
+    const rows = screen.split('\n');
+    expect(rows).toContain('I ❤️ arctalk, see you at the station,');
+    expect(rows).toContain('bye!');
+    expect(screen.match(/❤️/gu)).toHaveLength(61);
+    expect(screen).toContain('1️⃣ 🇫🇷🇯🇵 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈 café naïve');
+    expect(screen.replace(/\n/g, '')).toContain('中文和日本語の文章と한국어 문장이 섞인 긴줄입니다 끝');
+    // Nothing cut with an ellipsis (the status bar aside: it is cut on purpose, at its end).
+    expect(rows.slice(0, -2).join('\n')).not.toContain('…');
+    // Every row fits the terminal, the frame is whole: both rules and the status bar.
+    expect(rows[0]).toMatch(/^─ you \(alice\) ─+$/);
+    expect(rows.some((row) => /^▸ bob ─+$/.test(row))).toBe(true);
+    expect(rows.at(-2)).toMatch(/^ peer ended │/);
+    alice.type('\x03');
+    expect(await within(Promise.all([alice.exited, bob.exited]), 10_000, 'both')).toEqual([0, 0]);
+  });
+
+  it('a peer name and text ending in ZWJ or made of joiners cannot eat the pane marker, the SAS box or the status bar', async () => {
+    const r = room();
+    const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
+      columns: 80,
+      rows: 30,
+    });
+    await alice.waitForScreen('waiting for peer');
+    const hostile = [
+      'thumbs👍\u200d',
+      '\u200d\u200d\u200d',
+      '\u0301\u0301 lone marks',
+      'variation\ufe0f\ufe0f',
+      'family 👨‍👩‍👧 ok',
+      'tail\u200d',
+    ].join('\n');
+    const mallory = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob\u200d'], {
+      input: hostile,
+      keepOpen: true,
+    });
+    await alice.waitForScreen('tail<U+200D>');
+    alice.type('/sas\r'); // the SAS box again, between the panes, with text on screen
+    const screen = await alice.waitForScreen('Short authentication string');
+    expect(screen).toContain('thumbs👍<U+200D>');
+    expect(screen).toContain('<U+200D><U+200D><U+200D>');
+    expect(screen).toContain('<U+0301><U+0301> lone marks');
+    expect(screen).toContain('family 👨‍👩‍👧 ok');
+    // The chrome is intact: the box's corners, the peer pane's marker and rule, the status bar.
+    expect(screen).toMatch(/^╔═+╗$/m);
+    expect(screen).toMatch(/^╚═+╝$/m);
+    expect(screen).toMatch(/^▸ bob<U\+200D> ─+$/m);
+    expect(screen).toContain('Secured with bob<U+200D>. Short');
+    const status = screen.split('\n').at(-2)!;
+    expect(status).toMatch(/^ secured │ SAS .+ │ peer bob<U\+200D> │ room /);
+    expect(strayZwj(alice.raw())).toBe(false);
+    mallory.end();
+    await alice.waitForScreen('peer ended');
+    alice.type('\x03');
+    expect(await within(alice.exited, 10_000, 'alice')).toBe(0);
+  });
+});
