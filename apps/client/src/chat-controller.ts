@@ -15,6 +15,7 @@ import {
   type InputEffect,
   type InputState,
 } from './line-edit.js';
+import { handshakeTimeoutMessage } from './messages.js';
 import { PaneBuffer } from './pane.js';
 import { sanitizeLine } from './sanitize.js';
 import { sasMatches } from './verification.js';
@@ -73,6 +74,8 @@ export interface ChatView {
   /** bumps on every change (the panes are mutable buffers) */
   readonly version: number;
   readonly input: string;
+  /** lines of a held paste waiting for return or Esc (0: none) */
+  readonly pendingPaste: number;
   readonly live: boolean;
   readonly notice: Notice | undefined;
   readonly scroll: { readonly mine: number; readonly theirs: number };
@@ -128,11 +131,15 @@ export class ChatController {
   private peerLeftCleanly = false;
   private redraws = 0;
   private readonly options: ChatOptions;
+  /** the notice that goes away by itself (set by ^L) */
+  private transient: Notice | undefined;
   private resolveOutcome!: (outcome: ChatOutcome) => void;
   /** resolves when the client should exit */
   readonly outcome: Promise<ChatOutcome>;
   /** called on ^L (tty-mode clears the terminal and redraws) */
   onRedraw: (() => void) | undefined;
+  /** called on ^Z (tty-mode restores the terminal and stops the process) */
+  onSuspend: (() => void) | undefined;
   /** rows of the panes, set by the UI for PgUp/PgDn */
   pageRows = { mine: 10, theirs: 10 };
 
@@ -160,6 +167,7 @@ export class ChatController {
       theirs: new PaneBuffer(),
       version: 0,
       input: '',
+      pendingPaste: 0,
       live: options.live,
       notice: undefined,
       scroll: { mine: 0, theirs: 0 },
@@ -299,6 +307,20 @@ export class ChatController {
     this.exit(ExitCode.CONNECTION_LOST, message);
   }
 
+  /**
+   * The handshake made no progress for the configured time (connection.ts): give up.
+   *
+   * @param timeoutMs - the limit that passed, ms
+   */
+  handshakeTimedOut(timeoutMs: number): void {
+    const { phase } = this.view;
+    if (phase === 'failed' || phase === 'closing' || phase === 'ended') return;
+    const message = handshakeTimeoutMessage(timeoutMs);
+    this.update({ phase: 'failed', notice: { text: message, tone: 'error' } });
+    this.link?.close();
+    this.exit(ExitCode.HANDSHAKE_TIMEOUT, message);
+  }
+
   private fail(error: unknown): void {
     const { code, message } =
       typeof error === 'object' && error !== null && 'code' in error
@@ -337,7 +359,7 @@ export class ChatController {
   }
 
   /**
-   * Applies key actions (from keyToActions).
+   * Applies key actions (from keys.ts's KeyDecoder).
    *
    * @param actions - in order
    */
@@ -347,19 +369,38 @@ export class ChatController {
 
   private handleAction(action: InputAction): void {
     const { phase } = this.view;
+    // A transient notice (the ^L one) goes with the next key.
+    if (this.view.notice !== undefined && this.view.notice === this.transient) {
+      this.transient = undefined;
+      this.update({ notice: undefined });
+    }
     switch (action.type) {
       case 'quit':
         void this.quit();
         return;
-      case 'redraw':
+      case 'redraw': {
         // The terminal is wiped; the frame must then differ from the last one, or
-        // Ink would skip writing it: the notice alternates between two texts.
+        // Ink would skip writing it: the notice alternates between two texts. It is
+        // transient: the next key or {@link expireNotice} takes it away.
         this.onRedraw?.();
         this.redraws++;
-        this.update({
-          notice: { text: this.redraws % 2 ? 'Screen redrawn.' : 'Screen redrawn (^L).', tone: 'info' },
-        });
+        const notice: Notice = {
+          text: this.redraws % 2 ? 'Screen redrawn.' : 'Screen redrawn (^L).',
+          tone: 'info',
+        };
+        this.transient = notice;
+        this.update({ notice });
         return;
+      }
+      case 'suspend':
+        this.onSuspend?.();
+        return;
+      case 'escape':
+        if (this.view.showHelp) {
+          this.update({ showHelp: false });
+          return;
+        }
+        break;
       case 'switch-pane':
         this.update({ focus: this.view.focus === 'mine' ? 'theirs' : 'mine' });
         return;
@@ -386,8 +427,9 @@ export class ChatController {
     }
     if (phase === 'closing' || phase === 'failed' || phase === 'ended') return;
     const canSend = phase === 'secured' || phase === 'peer-ended';
-    const { buffer } = this.inputState;
-    if (!canSend && action.type === 'enter' && (!buffer.startsWith('/') || buffer.startsWith('//'))) {
+    const { buffer, pendingPaste } = this.inputState;
+    const isText = pendingPaste !== undefined || !buffer.startsWith('/') || buffer.startsWith('//');
+    if (!canSend && action.type === 'enter' && isText) {
       // Text cannot go out yet (or any more): keep the line, say why. Commands still run.
       const text =
         phase === 'peer-left'
@@ -401,7 +443,19 @@ export class ChatController {
     const { state, effects } = edit(this.inputState, action);
     this.inputState = state;
     for (const effect of effects) this.apply(effect);
-    this.update({ input: this.inputState.buffer });
+    const held = this.inputState.pendingPaste;
+    this.update({ input: held ? held[0]! : this.inputState.buffer, pendingPaste: held?.length ?? 0 });
+  }
+
+  /**
+   * Takes a transient notice (the ^L one) away if it is still shown: tty-mode calls
+   * this a few seconds after a redraw.
+   */
+  expireNotice(): void {
+    if (this.transient !== undefined && this.view.notice === this.transient) {
+      this.transient = undefined;
+      this.update({ notice: undefined });
+    }
   }
 
   /**
@@ -420,6 +474,19 @@ export class ChatController {
   private apply(effect: InputEffect): void {
     if (effect.type === 'command') {
       this.command(effect.command);
+      return;
+    }
+    if (effect.type === 'paste-held') {
+      this.update({
+        notice: {
+          text: `Pasted ${effect.lines} lines: return sends them as ${effect.lines} messages, Esc drops them.`,
+          tone: 'warn',
+        },
+      });
+      return;
+    }
+    if (effect.type === 'paste-dropped') {
+      this.update({ notice: { text: `Paste of ${effect.lines} lines dropped.`, tone: 'info' } });
       return;
     }
     if (effect.type === 'unknown-command') {

@@ -46,6 +46,13 @@ export const MAX_NAME_BYTES = lengths.maxName;
 export const MAX_ROOM_BYTES = lengths.maxRoom;
 /** Default connect timeout, in seconds. */
 export const DEFAULT_CONNECT_TIMEOUT = 10;
+/**
+ * Default handshake timeout, in seconds: how long the key exchange may stay at one
+ * step (after HELLO, and from pairing to secured) before the client gives up. The
+ * exchange takes well under a second on a working path; waiting for a peer to join
+ * is not counted.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 30;
 /** Default keepalive (PING) interval, in seconds: well inside the server's default 10-minute idle timeout. */
 export const DEFAULT_KEEPALIVE = 30;
 
@@ -73,6 +80,8 @@ export interface ClientConfig {
   readonly live: boolean;
   readonly quiet: boolean;
   readonly connectTimeoutMs: number;
+  /** give up when the handshake makes no progress this long, ms */
+  readonly handshakeTimeoutMs: number;
   /** PING interval, ms (0: never) */
   readonly keepaliveMs: number;
   /** `--expect-sas`: the SAS words that authenticate the peer */
@@ -92,6 +101,7 @@ export interface CliOptions {
   live?: boolean;
   quiet?: boolean;
   connectTimeout?: string;
+  handshakeTimeout?: string;
   keepalive?: string;
   expectSas?: string;
   unverified?: boolean;
@@ -331,6 +341,12 @@ export function resolveConfig(
       ? DEFAULT_CONNECT_TIMEOUT
       : positiveInteger('--connect-timeout', options.connectTimeout, 1, 3600));
 
+  const handshakeTimeoutMs =
+    1000 *
+    (options.handshakeTimeout === undefined
+      ? DEFAULT_HANDSHAKE_TIMEOUT
+      : positiveInteger('--handshake-timeout', options.handshakeTimeout, 1, 3600));
+
   const keepaliveMs =
     1000 *
     (options.keepalive === undefined
@@ -353,6 +369,7 @@ export function resolveConfig(
     live: options.live ?? false,
     quiet: options.quiet ?? false,
     connectTimeoutMs,
+    handshakeTimeoutMs,
     keepaliveMs,
     expectSas,
     unverified,

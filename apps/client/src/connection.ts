@@ -109,7 +109,21 @@ export interface ConnectionHandlers {
   onClose(expected: boolean, error: Error | undefined): void;
   /** the socket accepts writes again after `send` returned false */
   onDrain?(): void;
+  /** the handshake made no progress for `handshakeTimeoutMs`: the app ends the session (exit 11) */
+  onHandshakeTimeout?(): void;
 }
+
+/**
+ * Session states in which the client waits for the relay or the peer to move the
+ * handshake on: everything between HELLO and SECURED except WAITING (waiting for a
+ * peer to arrive is not a stalled handshake, and may last as long as the user likes).
+ */
+const HANDSHAKE_STATES: ReadonlySet<string> = new Set([
+  'hello-sent',
+  'committing',
+  'exchanging',
+  'confirming',
+]);
 
 /**
  * Creates the session for a configuration.
@@ -148,6 +162,9 @@ export class Connection {
   private readonly gate: AnswerGate | undefined;
   /** the first bytes received before the relay answered (for the message) */
   private firstBytes: Uint8Array = new Uint8Array(0);
+  private readonly handshakeTimeoutMs: number;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private lastState: string | undefined;
 
   /**
    * Starts the session (queues HELLO) and begins reading.
@@ -160,6 +177,7 @@ export class Connection {
    * @param gate - when given, the relay must send its first frame within `gate.timeoutMs`,
    *   and anything else before it (bytes that are not an arctalk frame, a close) is a
    *   {@link RelayAnswerError} event instead of a protocol error or a lost connection
+   * @param handshakeTimeoutMs - give up when the handshake stays in one state this long (0: never)
    */
   constructor(
     socket: net.Socket,
@@ -168,9 +186,11 @@ export class Connection {
     keepaliveMs = 0,
     maxUnsentBytes = MAX_UNSENT_BYTES,
     gate?: AnswerGate,
+    handshakeTimeoutMs = 0,
   ) {
     this.socket = socket;
     this.maxUnsentBytes = maxUnsentBytes;
+    this.handshakeTimeoutMs = handshakeTimeoutMs;
     this.session = session;
     this.handlers = handlers;
     this.gate = gate;
@@ -210,6 +230,7 @@ export class Connection {
           ),
         );
       }
+      clearTimeout(this.handshakeTimer);
       this.handlers.onClose(this.closing, socketError);
     });
     if (keepaliveMs > 0) {
@@ -229,6 +250,30 @@ export class Connection {
     }
     session.start();
     this.flush();
+    this.watchHandshake();
+  }
+
+  /**
+   * The handshake deadline (PROTOCOL.md §7: the client's own timeout): restarted on
+   * every change of the session's state, so it measures "no progress", and running
+   * only in {@link HANDSHAKE_STATES}. Keepalive PINGs and the relay's PONGs do not
+   * count as progress: a relay that withholds the next handshake frame (or makes both
+   * clients responders) is caught although the connection itself stays busy.
+   * The decision is the session's state alone; the timer is the only I/O, so the
+   * deadline can move into the sans-IO core (returned like quinn's poll_timeout) as is.
+   */
+  private watchHandshake(): void {
+    const { state } = this.session;
+    if (state === this.lastState) return;
+    this.lastState = state;
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    if (this.handshakeTimeoutMs <= 0 || !HANDSHAKE_STATES.has(state) || this.closing) return;
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = undefined;
+      if (!this.closing && this.session.state === state) this.handlers.onHandshakeTimeout?.();
+    }, this.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
   }
 
   /** Bytes written to and read from the socket (ciphertext and framing). */
@@ -272,6 +317,7 @@ export class Connection {
     }
     // Handshake replies first (CONFIRM, KEX...), before the app reacts.
     this.flush();
+    this.watchHandshake();
     for (const event of events) this.handlers.onEvent(event);
   }
 
@@ -366,6 +412,7 @@ export class Connection {
     clearTimeout(this.answerTimer);
     this.closing = true;
     this.stopKeepalive();
+    clearTimeout(this.handshakeTimer);
     this.socket.destroy();
   }
 

@@ -21,7 +21,7 @@ export const ExitCode = Object.freeze({
   AUTH_FAILED: 5,
   /** the peer left before ending the conversation (or before receiving all you sent) */
   PEER_LEFT: 6,
-  /** the server refused or dropped the session (room full, too many connections, timeout, shutdown) */
+  /** the server refused or ended the session (room full, too many connections, timeout, shutdown) */
   REFUSED: 7,
   /** the peer is incompatible or below your policy (version, DH group too small, unknown group) */
   INCOMPATIBLE: 8,
@@ -29,6 +29,8 @@ export const ExitCode = Object.freeze({
   BUDGET_EXHAUSTED: 9,
   /** the address answered, but not as an arctalk relay (another service, or it closed at once) */
   NOT_A_RELAY: 10,
+  /** the key exchange made no progress for --handshake-timeout seconds (a relay withholding frames) */
+  HANDSHAKE_TIMEOUT: 11,
 });
 
 /** One of the {@link ExitCode} values. */
@@ -43,11 +45,45 @@ export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
   [ExitCode.CONNECTION_LOST, 'connection to the server lost'],
   [ExitCode.AUTH_FAILED, 'authentication failed / tampering detected (or wrong passphrase)'],
   [ExitCode.PEER_LEFT, 'peer left before the conversation ended'],
-  [ExitCode.REFUSED, 'refused by the server (room full, busy, timeout, shutdown)'],
+  [ExitCode.REFUSED, 'refused or ended by the server (room full, busy, timeout, shutdown)'],
   [ExitCode.INCOMPATIBLE, 'incompatible peer (version, DH group below the minimum)'],
   [ExitCode.BUDGET_EXHAUSTED, 'session byte budget exhausted: start a new session'],
   [ExitCode.NOT_A_RELAY, 'the address is not an arctalk relay (another service answered)'],
+  [ExitCode.HANDSHAKE_TIMEOUT, 'the key exchange made no progress (see --handshake-timeout)'],
 ];
+
+/**
+ * Our own words for each relay ERROR code: what the user reads first. The
+ * relay's message follows, short, escaped and quoted as the relay's, since a
+ * hostile relay chooses it (it could claim anything, e.g. "SAS verified").
+ */
+const RELAY_ERROR_WORDS: Readonly<Record<string, string>> = {
+  ROOM_FULL: 'refused by the server: the room is full (two people are already talking there)',
+  TOO_MANY_CONNECTIONS: 'refused by the server: it is busy (too many connections)',
+  HANDSHAKE_TIMEOUT: 'the server ended the session: no pair was formed in time',
+  IDLE_TIMEOUT: 'the server ended the session: the connection was idle for too long',
+  SERVER_SHUTTING_DOWN: 'the server ended the session: it is shutting down',
+  BAD_HELLO: 'refused by the server: it did not accept our room or name',
+  UNSUPPORTED_VERSION: 'refused by the server: it does not speak our protocol version',
+};
+
+/** The longest relay message shown, in columns. */
+export const RELAY_QUOTE_COLUMNS = 60;
+
+/**
+ * The relay's own message as the user sees it: escaped, cut to
+ * {@link RELAY_QUOTE_COLUMNS} columns, quoted (quotes and backslashes inside
+ * escaped, so it cannot close its own quote) and attributed.
+ *
+ * @param message - the ERROR message, as the relay sent it
+ * @returns e.g. `the server's message: "room lobby is full"`, or '' for an empty message
+ * @example
+ * relayQuote('SAS verified by both peers'); // 'the server\'s message: "SAS verified by both peers"'
+ */
+export function relayQuote(message: string): string {
+  const line = sanitizeLine(message.replace(/[\\"]/gu, '\\$&'), RELAY_QUOTE_COLUMNS);
+  return line === '' ? '' : `the server's message: "${line}"`;
+}
 
 /** The error shape the classifier reads (a ProtocolError from @arctalk/protocol). */
 export interface ClassifiableError {
@@ -74,8 +110,15 @@ export function classifyError(error: ClassifiableError): { code: ExitCodeValue; 
   if (code === 'NOT_A_RELAY') return { code: ExitCode.NOT_A_RELAY, message: detail };
   if (code === 'NO_ANSWER') return { code: ExitCode.CANNOT_CONNECT, message: detail };
   switch (errorKind(code)) {
-    case 'relay':
-      return { code: ExitCode.REFUSED, message: `refused by the server: ${detail}` };
+    case 'relay': {
+      // The session's message is "relay error N (NAME): <the relay's own text>".
+      const parsed = /^relay error (\d+) \(([A-Za-z_]+)\): ([\s\S]*)$/u.exec(error.message);
+      const name = parsed?.[2] ?? 'unknown';
+      const words =
+        RELAY_ERROR_WORDS[name] ?? `the server reported an error (code ${parsed?.[1] ?? '?'}, ${name})`;
+      const quote = relayQuote(parsed?.[3] ?? '');
+      return { code: ExitCode.REFUSED, message: quote ? `${words}; ${quote}` : words };
+    }
     case 'transport':
       return { code: ExitCode.CONNECTION_LOST, message: `connection lost: ${detail}` };
     case 'budget':

@@ -1,5 +1,6 @@
 /**
- * Keyboard input as pure functions: keys → actions, actions → what to send.
+ * Keyboard input as pure functions: typed text → actions (keys.ts decodes the
+ * raw input), actions → what to send.
  *
  * Line mode (default): you edit a line locally (erase, ^U kill, ^W word-erase)
  * and it goes out, with its newline, when you press return.
@@ -12,13 +13,28 @@
  *
  * In both modes a line starting with `//` sends the text after the first `/`,
  * and an unknown `/command` is not sent: it stays in the buffer to be corrected.
+ *
+ * Editing works on grapheme clusters (what the user sees as one character:
+ * `👍🏽`, `🇫🇷`, `é` typed as e + U+0301 are each erased by one Backspace). A TAB
+ * typed or pasted into the line is expanded to spaces (to the next multiple of 8
+ * columns), so the line shows what will be sent. A paste is one edit; in line
+ * mode a paste of several lines is held until the user confirms it with return
+ * (or drops it with Esc or ^U), as irssi and weechat do, and its lines then go out
+ * as text, never as commands.
  */
 import { EditByte } from './sanitize.js';
+import { graphemes, stringWidth } from './width.js';
 
 /** What a key press means. */
 export type InputAction =
   | { readonly type: 'text'; readonly text: string }
+  /** a paste, as one edit: bracketed, or a read holding several lines */
+  | { readonly type: 'paste'; readonly text: string }
   | { readonly type: 'enter' }
+  /** Esc: close /help, drop a held paste */
+  | { readonly type: 'escape' }
+  /** ^Z: suspend like other terminal programs */
+  | { readonly type: 'suspend' }
   | { readonly type: 'erase' }
   | { readonly type: 'kill' }
   | { readonly type: 'word-erase' }
@@ -29,60 +45,6 @@ export type InputAction =
   | { readonly type: 'scroll-top' }
   | { readonly type: 'scroll-bottom' }
   | { readonly type: 'switch-pane' };
-
-/** The subset of Ink's `Key` that {@link keyToActions} reads. */
-export interface KeyFlags {
-  return?: boolean;
-  backspace?: boolean;
-  delete?: boolean;
-  ctrl?: boolean;
-  meta?: boolean;
-  escape?: boolean;
-  tab?: boolean;
-  pageUp?: boolean;
-  pageDown?: boolean;
-  home?: boolean;
-  end?: boolean;
-  upArrow?: boolean;
-  downArrow?: boolean;
-  leftArrow?: boolean;
-  rightArrow?: boolean;
-}
-
-const CTRL_ACTIONS: Readonly<Record<string, InputAction>> = {
-  c: { type: 'quit' },
-  l: { type: 'redraw' },
-  u: { type: 'kill' },
-  w: { type: 'word-erase' },
-  h: { type: 'erase' },
-};
-
-/**
- * Translates one of Ink's input events into actions. A pasted chunk may hold
- * several lines and control characters; it is split accordingly.
- *
- * @param input - Ink's `input` string
- * @param key - Ink's `Key` flags
- * @returns the actions, in order (possibly none)
- * @example
- * keyToActions('u', { ctrl: true }); // [{ type: 'kill' }]
- * keyToActions('a\rb', {});          // text a, enter, text b
- */
-export function keyToActions(input: string, key: KeyFlags): InputAction[] {
-  if (key.return) return [{ type: 'enter' }];
-  if (key.backspace || key.delete) return [{ type: 'erase' }];
-  if (key.pageUp) return [{ type: 'page-up' }];
-  if (key.pageDown) return [{ type: 'page-down' }];
-  if (key.home) return [{ type: 'scroll-top' }];
-  if (key.end) return [{ type: 'scroll-bottom' }];
-  if (key.tab) return [{ type: 'switch-pane' }];
-  if (key.ctrl) {
-    const action = CTRL_ACTIONS[input.toLowerCase()];
-    return action ? [action] : [];
-  }
-  if (key.escape || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return [];
-  return decodeTyped(input);
-}
 
 /**
  * Splits typed or pasted text into text and editing actions; other control
@@ -114,6 +76,7 @@ export function decodeTyped(input: string): InputAction[] {
     else if (code === EditByte.WORD_ERASE) actions.push({ type: 'word-erase' });
     else if (code === 0x03) actions.push({ type: 'quit' });
     else if (code === 0x0c) actions.push({ type: 'redraw' });
+    else if (code === 0x1a) actions.push({ type: 'suspend' });
   }
   flush();
   return actions;
@@ -131,11 +94,68 @@ export const COMMANDS: readonly (readonly [`/${Command}`, string])[] = [
   ['/help', 'show this help'],
 ];
 
-/** Removes the last code point. */
+/**
+ * Removes the last grapheme cluster (what the user sees as one character).
+ *
+ * @param text - the line
+ * @returns the line without its last cluster
+ * @example
+ * eraseChar('ok 👍🏽'); // 'ok '
+ */
 export function eraseChar(text: string): string {
-  const chars = [...text];
-  chars.pop();
-  return chars.join('');
+  const clusters = graphemes(text);
+  clusters.pop();
+  return clusters.join('');
+}
+
+/** Tab stops every 8 columns, as terminals have them. */
+export const TAB_WIDTH = 8;
+
+/**
+ * Expands TABs to spaces, to the next multiple of {@link TAB_WIDTH} columns,
+ * counting from the start of the line `before` (which is already on screen).
+ *
+ * @param before - the text already on the line
+ * @param text - the text being added
+ * @returns `text` with every TAB replaced by spaces
+ * @example
+ * expandTabs('ab', '\tc'); // '      c' (6 spaces: column 2 to column 8)
+ */
+export function expandTabs(before: string, text: string): string {
+  if (!text.includes('\t')) return text;
+  let column = stringWidth(before.slice(before.lastIndexOf('\n') + 1));
+  let out = '';
+  for (const part of text.split(/(\t|\n)/u)) {
+    if (part === '\t') {
+      const spaces = TAB_WIDTH - (column % TAB_WIDTH);
+      out += ' '.repeat(spaces);
+      column += spaces;
+    } else if (part === '\n') {
+      out += part;
+      column = 0;
+    } else {
+      out += part;
+      column += stringWidth(part);
+    }
+  }
+  return out;
+}
+
+/**
+ * A paste as text to edit or send: CR LF and CR become LF, TABs are expanded,
+ * other control characters and escape sequences are dropped (a paste cannot
+ * drive the peer's terminal or ours).
+ *
+ * @param before - the text already on the line
+ * @param text - the pasted text
+ * @returns the clean text (lines separated by LF)
+ */
+export function cleanPaste(before: string, text: string): string {
+  const plain = text
+    .replace(/\r\n?/gu, '\n')
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]?/gu, '')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/gu, '');
+  return expandTabs(before, plain);
 }
 
 /** Removes trailing blanks, then the word before them (as ^W does). */
@@ -149,6 +169,8 @@ export interface InputState {
   readonly buffer: string;
   /** live mode: what has been sent on the current line, to know when a line starts */
   readonly liveLine: string;
+  /** line mode: a paste of several lines waiting for return (send) or Esc (drop) */
+  readonly pendingPaste?: readonly string[];
 }
 
 /** The initial {@link InputState}. */
@@ -158,7 +180,11 @@ export const emptyInput: InputState = Object.freeze({ buffer: '', liveLine: '' }
 export type InputEffect =
   | { readonly type: 'send'; readonly bytes: Uint8Array }
   | { readonly type: 'command'; readonly command: Command }
-  | { readonly type: 'unknown-command'; readonly text: string };
+  | { readonly type: 'unknown-command'; readonly text: string }
+  /** a paste of several lines is held: ask the user */
+  | { readonly type: 'paste-held'; readonly lines: number }
+  /** the held paste was dropped */
+  | { readonly type: 'paste-dropped'; readonly lines: number };
 
 const encoder = new TextEncoder();
 
@@ -187,9 +213,38 @@ export function editLine(
   state: InputState,
   action: InputAction,
 ): { state: InputState; effects: InputEffect[] } {
+  const pending = state.pendingPaste;
+  if (pending !== undefined) {
+    // A held paste: return sends its lines (as text, never as commands), Esc or ^U drops it.
+    if (action.type === 'enter') {
+      return {
+        state: { ...state, buffer: '', pendingPaste: undefined },
+        effects: [{ type: 'send', bytes: encoder.encode(`${pending.join('\n')}\n`) }],
+      };
+    }
+    if (action.type === 'escape' || action.type === 'kill') {
+      return {
+        state: { ...state, pendingPaste: undefined },
+        effects: [{ type: 'paste-dropped', lines: pending.length }],
+      };
+    }
+    return { state, effects: [{ type: 'paste-held', lines: pending.length }] };
+  }
   switch (action.type) {
     case 'text':
-      return { state: { ...state, buffer: state.buffer + action.text }, effects: [] };
+      return {
+        state: { ...state, buffer: state.buffer + expandTabs(state.buffer, action.text) },
+        effects: [],
+      };
+    case 'paste': {
+      const text = cleanPaste(state.buffer, action.text).replace(/\n$/u, '');
+      if (!text.includes('\n')) return { state: { ...state, buffer: state.buffer + text }, effects: [] };
+      const lines = `${state.buffer}${text}`.split('\n');
+      return {
+        state: { ...state, pendingPaste: lines },
+        effects: [{ type: 'paste-held', lines: lines.length }],
+      };
+    }
     case 'erase':
       return { state: { ...state, buffer: eraseChar(state.buffer) }, effects: [] };
     case 'kill':
@@ -234,13 +289,21 @@ export function editLive(
     return { state: edited.state, effects: [] };
   }
   switch (action.type) {
+    case 'paste': {
+      // Live mode: a paste goes out as typed, in one piece.
+      const text = cleanPaste(state.liveLine, action.text);
+      if (text === '') return { state, effects: [] };
+      const liveLine = (state.liveLine + text).slice((state.liveLine + text).lastIndexOf('\n') + 1);
+      return { state: { ...state, liveLine }, effects: send(encoder.encode(text)) };
+    }
     case 'text': {
       if (state.liveLine === '' && action.text.startsWith('/')) {
         return { state: { ...state, buffer: action.text }, effects: [] };
       }
+      const text = expandTabs(state.liveLine, action.text);
       return {
-        state: { ...state, liveLine: state.liveLine + action.text },
-        effects: send(encoder.encode(action.text)),
+        state: { ...state, liveLine: state.liveLine + text },
+        effects: send(encoder.encode(text)),
       };
     }
     case 'erase':

@@ -12,6 +12,7 @@ import {
   type CliOptions,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_GROUP,
+  DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_HOST,
   DEFAULT_KEEPALIVE,
   DEFAULT_MIN_GROUP_BITS,
@@ -102,6 +103,10 @@ export function buildProgram(): Command {
     .option(
       '--connect-timeout <seconds>',
       `give up connecting after this long (default ${DEFAULT_CONNECT_TIMEOUT})`,
+    )
+    .option(
+      '--handshake-timeout <seconds>',
+      `give up when the key exchange makes no progress this long (default ${DEFAULT_HANDSHAKE_TIMEOUT}; waiting for a peer is not counted)`,
     )
     .option('--keepalive <seconds>', `PING the server this often, 0 for never (default ${DEFAULT_KEEPALIVE})`)
     .addHelpText('after', HELP_AFTER)

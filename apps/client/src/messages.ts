@@ -18,3 +18,13 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
 }
+
+/**
+ * Why the client gave up on a stalled key exchange (exit code 11).
+ *
+ * @param timeoutMs - the --handshake-timeout, ms
+ * @returns the one-line message
+ */
+export function handshakeTimeoutMessage(timeoutMs: number): string {
+  return `the key exchange made no progress for ${timeoutMs / 1000} s: the server or something on the path is withholding it (try again, or another server; --handshake-timeout sets the limit)`;
+}

@@ -17,7 +17,7 @@ import type { SessionEvent } from '@arctalk/protocol';
 import type { ClientConfig } from './config.js';
 import { CannotConnectError, Connection, connectTcp, createSession } from './connection.js';
 import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
-import { SAS_ADVICE } from './messages.js';
+import { handshakeTimeoutMessage, SAS_ADVICE } from './messages.js';
 import { SafeTextStream, sanitizeLine } from './sanitize.js';
 import type { TerminalPrompt } from './terminal-prompt.js';
 import { isYes, pipeVerification, sasMatches } from './verification.js';
@@ -278,6 +278,8 @@ export async function runPipe(
           const reason = error ? `: ${(error as NodeJS.ErrnoException).code ?? error.message}` : '';
           void settle(ExitCode.CONNECTION_LOST, `connection to ${config.address} lost${reason}`);
         },
+        onHandshakeTimeout: () =>
+          void settle(ExitCode.HANDSHAKE_TIMEOUT, handshakeTimeoutMessage(config.handshakeTimeoutMs)),
       },
       options.keepaliveMs ?? 0,
       undefined,
@@ -287,6 +289,7 @@ export async function runPipe(
         timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)),
         limitMs: config.connectTimeoutMs,
       },
+      config.handshakeTimeoutMs,
     );
     stdin.on('error', (error) => void settle(ExitCode.INTERNAL, `cannot read stdin: ${error.message}`));
     stdout.on('error', (error: NodeJS.ErrnoException) => {

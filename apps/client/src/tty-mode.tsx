@@ -8,6 +8,7 @@ import { ChatController, type ChatLink } from './chat-controller.js';
 import type { ClientConfig } from './config.js';
 import { CannotConnectError, Connection, connectTcp, createSession } from './connection.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON } from './keys.js';
 import { App } from './ui/App.js';
 import type { Theme } from './ui/theme.js';
 
@@ -52,10 +53,39 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     // screen by a line (seen in the pty tests). Full redraws are wrapped in
     // synchronized-output sequences, so they do not flicker on modern terminals.
   });
+  // Bracketed paste (xterm mode 2004): a paste arrives between markers, as one edit.
+  // It is turned off again however we leave: normal exit, a crash (process 'exit'
+  // runs on both), a signal (which quits through the same path), and before ^Z.
+  stdout.write(BRACKETED_PASTE_ON);
+  const pasteOff = () => {
+    if (!stdout.destroyed) stdout.write(BRACKETED_PASTE_OFF);
+  };
+  process.on('exit', pasteOff);
+  let noticeTimer: NodeJS.Timeout | undefined;
   controller.onRedraw = () => {
     // ^L: wipe the terminal and home the cursor; Ink's next frame (which erases
     // its previous lines upwards from there, a no-op at the top) redraws it all.
     stdout.write('\x1b[2J\x1b[3J\x1b[H');
+    // The "Screen redrawn" notice goes after a few seconds (or with the next key).
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => controller.expireNotice(), 3000);
+    noticeTimer.unref();
+  };
+  controller.onSuspend = () => {
+    // ^Z: what a shell's job control expects. Raw mode turned ISIG off, so the
+    // terminal sent 0x1A instead of SIGTSTP: give the terminal back as we found it
+    // (cooked mode, no bracketed paste, cursor shown, below our frame), then stop.
+    // On SIGCONT (fg), take it again and redraw everything.
+    if (process.platform === 'win32') return;
+    pasteOff();
+    stdout.write('\x1b[?25h\n');
+    stdin.setRawMode?.(false);
+    process.once('SIGCONT', () => {
+      stdin.setRawMode?.(true);
+      stdout.write(`${BRACKETED_PASTE_ON}\x1b[?25l`);
+      controller.handleActions([{ type: 'redraw' }]);
+    });
+    process.kill(process.pid, 'SIGTSTP');
   };
   // ^C typed is a key (raw mode); a signal from outside quits the same way: END first.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -64,6 +94,9 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
 
   const close = async (code: ExitCodeValue, message: string | undefined): Promise<ExitCodeValue> => {
     for (const signal of signals) process.off(signal, onSignal);
+    clearTimeout(noticeTimer);
+    pasteOff();
+    process.off('exit', pasteOff);
     instance.unmount();
     await instance.waitUntilExit().catch(() => undefined);
     if (message) stderr.write(`arctalk: ${message}\n`);
@@ -80,6 +113,7 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
       {
         onEvent: (event) => controller.handleEvent(event),
         onClose: (expected, error) => controller.handleClose(expected, error),
+        onHandshakeTimeout: () => controller.handshakeTimedOut(config.handshakeTimeoutMs),
       },
       options.keepaliveMs ?? 0,
       undefined,
@@ -89,6 +123,7 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
         timeoutMs: Math.max(1, config.connectTimeoutMs - (Date.now() - started)),
         limitMs: config.connectTimeoutMs,
       },
+      config.handshakeTimeoutMs,
     );
   } catch (error) {
     if (error instanceof CannotConnectError) {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyError, EXIT_CODE_HELP, ExitCode } from '../src/exit-codes.js';
+import {
+  classifyError,
+  EXIT_CODE_HELP,
+  ExitCode,
+  RELAY_QUOTE_COLUMNS,
+  relayQuote,
+} from '../src/exit-codes.js';
 
 describe('exit codes', () => {
   it('are distinct and all documented', () => {
@@ -23,10 +29,23 @@ describe('exit codes', () => {
   });
 
   it('classify relay refusals, incompatibility, budget and connection loss', () => {
-    expect(classifyError({ code: 'RELAY_ERROR', message: 'room full', relayCode: 6 })).toEqual({
+    expect(
+      classifyError({ code: 'RELAY_ERROR', message: 'relay error 6 (ROOM_FULL): room full', relayCode: 6 }),
+    ).toEqual({
       code: ExitCode.REFUSED,
-      message: 'refused by the server: room full',
+      message:
+        'refused by the server: the room is full (two people are already talking there); the server\'s message: "room full"',
     });
+    // A shutdown mid-conversation is not a refusal.
+    expect(
+      classifyError({
+        code: 'RELAY_ERROR',
+        message: 'relay error 10 (SERVER_SHUTTING_DOWN): server shutting down',
+        relayCode: 10,
+      }).message,
+    ).toBe(
+      'the server ended the session: it is shutting down; the server\'s message: "server shutting down"',
+    );
     expect(classifyError({ code: 'GROUP_TOO_SMALL', message: 'x' }).code).toBe(ExitCode.INCOMPATIBLE);
     expect(classifyError({ code: 'UNSUPPORTED_VERSION', message: 'x' }).code).toBe(ExitCode.INCOMPATIBLE);
     expect(classifyError({ code: 'BUDGET_EXHAUSTED', message: 'x' }).code).toBe(ExitCode.BUDGET_EXHAUSTED);
@@ -57,8 +76,36 @@ describe('exit codes', () => {
     expect(classifyError({ code: 'INTERNAL', message: 'x' }).message).not.toMatch(/tampering/);
   });
 
-  it('sanitises the relay-controlled message', () => {
-    const { message } = classifyError({ code: 'RELAY_ERROR', message: 'full\x1b]0;owned\x07\nfake line' });
-    expect(message).toBe('refused by the server: full^[]0;owned^G^Jfake line');
+  it('shows the relay-controlled message short, escaped, quoted and attributed, after our own words', () => {
+    const cases: [string, string][] = [
+      ['full\x1b]0;owned\x07\nfake line', '"full^[]0;owned^G^Jfake line"'],
+      [
+        'SAS verified by both peers. Reconnect with --room vip-2',
+        '"SAS verified by both peers. Reconnect with --room vip-2"',
+      ],
+      ['x" — arctalk: secured, SAS ok', '"x\\" — arctalk: secured, SAS ok"'],
+      ['a\u200d', '"a<U+200D>"'],
+      ['\u202eevil', '"<U+202E>evil"'],
+    ];
+    for (const [text, quoted] of cases) {
+      const { code, message } = classifyError({
+        code: 'RELAY_ERROR',
+        message: `relay error 12 (INTERNAL): ${text}`,
+      });
+      expect(code).toBe(ExitCode.REFUSED);
+      expect(message).toBe(
+        `the server reported an error (code 12, INTERNAL); the server's message: ${quoted}`,
+      );
+    }
+    // At most RELAY_QUOTE_COLUMNS columns of it, however long (the protocol allows 1024 bytes).
+    const long = classifyError({
+      code: 'RELAY_ERROR',
+      message: `relay error 8 (IDLE_TIMEOUT): ${'SAS verified. '.repeat(80)}`,
+    });
+    const quote = /"(.*)"$/u.exec(long.message)![1]!;
+    expect(quote.length).toBeLessThanOrEqual(RELAY_QUOTE_COLUMNS);
+    expect(quote.endsWith('…')).toBe(true);
+    expect(long.message.startsWith('the server ended the session: the connection was idle')).toBe(true);
+    expect(relayQuote('')).toBe('');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KeyDecoder } from '../src/keys.js';
 import {
   decodeTyped,
   editLine,
@@ -6,42 +7,76 @@ import {
   emptyInput,
   eraseChar,
   eraseWord,
+  expandTabs,
+  type InputAction,
+  type InputEffect,
   type InputState,
-  keyToActions,
 } from '../src/line-edit.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const state = (buffer: string, liveLine = ''): InputState => ({ buffer, liveLine });
 
-describe('keyToActions', () => {
-  it('maps control keys', () => {
-    expect(keyToActions('c', { ctrl: true })).toEqual([{ type: 'quit' }]);
-    expect(keyToActions('l', { ctrl: true })).toEqual([{ type: 'redraw' }]);
-    expect(keyToActions('u', { ctrl: true })).toEqual([{ type: 'kill' }]);
-    expect(keyToActions('w', { ctrl: true })).toEqual([{ type: 'word-erase' }]);
-    expect(keyToActions('h', { ctrl: true })).toEqual([{ type: 'erase' }]);
-    expect(keyToActions('z', { ctrl: true })).toEqual([]);
+describe('KeyDecoder (raw keyboard input)', () => {
+  const keys = (...chunks: string[]) => {
+    const decoder = new KeyDecoder();
+    return chunks.flatMap((chunk) => decoder.push(chunk));
+  };
+
+  it('maps control keys, including ^Z (suspend) and Esc', () => {
+    expect(keys('\x03')).toEqual([{ type: 'quit' }]);
+    expect(keys('\x0c')).toEqual([{ type: 'redraw' }]);
+    expect(keys('\x15')).toEqual([{ type: 'kill' }]);
+    expect(keys('\x17')).toEqual([{ type: 'word-erase' }]);
+    expect(keys('\x08')).toEqual([{ type: 'erase' }]);
+    expect(keys('\x7f')).toEqual([{ type: 'erase' }]);
+    expect(keys('\x1a')).toEqual([{ type: 'suspend' }]);
+    expect(keys('\x1b')).toEqual([{ type: 'escape' }]);
+    expect(keys('\r')).toEqual([{ type: 'enter' }]);
+    expect(keys('\t')).toEqual([{ type: 'switch-pane' }]);
   });
 
-  it('maps return, backspace/delete, paging and tab', () => {
-    expect(keyToActions('', { return: true })).toEqual([{ type: 'enter' }]);
-    expect(keyToActions('', { backspace: true })).toEqual([{ type: 'erase' }]);
-    expect(keyToActions('', { delete: true })).toEqual([{ type: 'erase' }]);
-    expect(keyToActions('', { pageUp: true })).toEqual([{ type: 'page-up' }]);
-    expect(keyToActions('', { pageDown: true })).toEqual([{ type: 'page-down' }]);
-    expect(keyToActions('', { home: true })).toEqual([{ type: 'scroll-top' }]);
-    expect(keyToActions('', { end: true })).toEqual([{ type: 'scroll-bottom' }]);
-    expect(keyToActions('', { tab: true })).toEqual([{ type: 'switch-pane' }]);
+  it('maps paging keys in their xterm, rxvt and VT forms; ignores arrows, F-keys and Alt+key', () => {
+    expect(keys('\x1b[5~', '\x1b[6~')).toEqual([{ type: 'page-up' }, { type: 'page-down' }]);
+    for (const home of ['\x1b[H', '\x1b[1~', '\x1b[7~', '\x1bOH'])
+      expect(keys(home)).toEqual([{ type: 'scroll-top' }]);
+    for (const end of ['\x1b[F', '\x1b[4~', '\x1b[8~', '\x1bOF'])
+      expect(keys(end)).toEqual([{ type: 'scroll-bottom' }]);
+    expect(keys('\x1b[A', '\x1b[D', '\x1bOP', '\x1b[15~', '\x1bx')).toEqual([]);
   });
 
-  it('ignores escape, meta and arrows', () => {
-    expect(keyToActions('', { escape: true })).toEqual([]);
-    expect(keyToActions('x', { meta: true })).toEqual([]);
-    expect(keyToActions('', { upArrow: true })).toEqual([]);
+  it('a bracketed paste is one action, whatever it holds and however it is split', () => {
+    const body = 'line one\r\tindented\r\x1b[31mred\x1b[0m\rlast';
+    expect(keys('\x1b[200~', body, '\x1b[201~')).toEqual([{ type: 'paste', text: body }]);
+    expect(keys(`\x1b[200~${body}\x1b[201~`)).toEqual([{ type: 'paste', text: body }]);
+    // Ink's parser splits escape sequences out of the paste: still one paste.
+    expect(keys('\x1b[200~', 'line one\r', '\x1b[31m', 'red', '\x1b[201~', 'x')).toEqual([
+      { type: 'paste', text: 'line one\r\x1b[31mred' },
+      { type: 'text', text: 'x' },
+    ]);
+    // Keys inside a paste are text, not commands: ^C and ^Z do not quit or suspend.
+    expect(keys('\x1b[200~', 'a\x03b\x1a', '\x1b[201~')).toEqual([{ type: 'paste', text: 'a\x03b\x1a' }]);
+    // The markers never leak as text.
+    expect(JSON.stringify(keys('\x1b[200~hi\x1b[201~'))).not.toContain('200~');
   });
 
+  it('an unbracketed paste of several lines (one read) is a paste; a single line is typing', () => {
+    expect(keys('one\rtwo\r')).toEqual([{ type: 'paste', text: 'one\rtwo\r' }]);
+    expect(keys('one\ntwo')).toEqual([{ type: 'paste', text: 'one\ntwo' }]);
+    expect(keys('hello\r')).toEqual([{ type: 'text', text: 'hello' }, { type: 'enter' }]);
+    expect(keys('a\tb')).toEqual([{ type: 'text', text: 'a\tb' }]);
+  });
+
+  it('bounds a paste (memory): the rest is dropped', () => {
+    const decoder = new KeyDecoder(10);
+    decoder.push('\x1b[200~');
+    decoder.push('x'.repeat(100));
+    expect(decoder.push('\x1b[201~')).toEqual([{ type: 'paste', text: 'x'.repeat(10) }]);
+  });
+});
+
+describe('decodeTyped', () => {
   it('splits pasted text into lines and edits, dropping other controls', () => {
-    expect(keyToActions('ab\r\ncd\n', {})).toEqual([
+    expect(decodeTyped('ab\r\ncd\n')).toEqual([
       { type: 'text', text: 'ab' },
       { type: 'enter' },
       { type: 'text', text: 'cd' },
@@ -163,5 +198,107 @@ describe('editLive (live mode)', () => {
     const r = editLive(state('/nope'), { type: 'enter' });
     expect(r.effects).toEqual([{ type: 'unknown-command', text: '/nope' }]);
     expect(r.state.buffer).toBe('/nope');
+  });
+});
+
+describe('grapheme clusters, TABs and pastes', () => {
+  const run = (actions: InputAction[], state: InputState = emptyInput, edit = editLine) => {
+    const effects: InputEffect[] = [];
+    for (const action of actions) {
+      const result = edit(state, action);
+      state = result.state;
+      effects.push(...result.effects);
+    }
+    return {
+      state,
+      effects,
+      sent: effects.flatMap((e) => (e.type === 'send' ? [new TextDecoder().decode(e.bytes)] : [])),
+    };
+  };
+
+  it('one erase removes what the user sees as one character', () => {
+    for (const cluster of [
+      '👍🏽',
+      '👨‍👩‍👧‍👦',
+      '🇫🇷',
+      '1️⃣',
+      'e\u0301',
+      '\u1112\u1161\u11ab',
+      '❤️',
+      '🏳️‍🌈',
+      'क्ष',
+    ]) {
+      expect(eraseChar(`ok ${cluster}`), cluster).toBe('ok ');
+      expect(run([{ type: 'text', text: `a${cluster}` }, { type: 'erase' }]).state.buffer, cluster).toBe('a');
+    }
+    // Live mode keeps the same count as the peer's pane: one DEL per cluster.
+    const live = run(
+      [{ type: 'text', text: 'x👍🏽' }, { type: 'erase' }],
+      { buffer: '', liveLine: '' },
+      editLive,
+    );
+    expect(live.state.liveLine).toBe('x');
+  });
+
+  it('TABs typed or pasted become spaces up to the next multiple of 8 columns', () => {
+    expect(expandTabs('', '\tx')).toBe('        x');
+    expect(expandTabs('ab', '\tc')).toBe('      c');
+    expect(expandTabs('中', '\t|')).toBe('      |');
+    expect(expandTabs('', 'a\tb\tc')).toBe('a       b       c');
+    expect(expandTabs('x', 'y\n\tz')).toBe('y\n        z');
+    expect(run([{ type: 'text', text: 'a\tb' }]).state.buffer).toBe('a       b');
+    expect(run([{ type: 'paste', text: 'col1\tcol2' }]).state.buffer).toBe('col1    col2');
+    expect(run([{ type: 'text', text: 'a\tb' }], emptyInput, editLive).sent).toEqual(['a       b']);
+  });
+
+  it('a one-line paste is one edit of the line; a trailing newline does not send it', () => {
+    expect(
+      run([
+        { type: 'text', text: '> ' },
+        { type: 'paste', text: 'quoted' },
+      ]).state.buffer,
+    ).toBe('> quoted');
+    const { state, effects } = run([{ type: 'paste', text: 'just this line\r\n' }]);
+    expect(state.buffer).toBe('just this line');
+    expect(effects).toEqual([]);
+    // Escape sequences and controls in a paste are dropped, not sent.
+    expect(run([{ type: 'paste', text: 'a\x1b[31mred\x1b[0m\x07b' }]).state.buffer).toBe('aredb');
+  });
+
+  it('a paste of several lines is held: return sends them all, as text (never as commands)', () => {
+    const held = run([
+      { type: 'text', text: 'see: ' },
+      { type: 'paste', text: 'one\r\n/quit\r\tthree\n' },
+    ]);
+    expect(held.effects).toEqual([{ type: 'paste-held', lines: 3 }]);
+    expect(held.state.pendingPaste).toEqual(['see: one', '/quit', '        three']);
+    expect(held.sent).toEqual([]);
+    // Typing while held does nothing but remind.
+    expect(run([{ type: 'text', text: 'x' }], held.state).effects).toEqual([
+      { type: 'paste-held', lines: 3 },
+    ]);
+    const sent = run([{ type: 'enter' }], held.state);
+    expect(sent.sent).toEqual(['see: one\n/quit\n        three\n']);
+    expect(sent.effects.some((e) => e.type === 'command')).toBe(false);
+    expect(sent.state).toMatchObject({ buffer: '', pendingPaste: undefined });
+  });
+
+  it('Esc or ^U drops a held paste and keeps what was typed before it', () => {
+    for (const drop of [{ type: 'escape' }, { type: 'kill' }] as const) {
+      const held = run([
+        { type: 'text', text: 'mine' },
+        { type: 'paste', text: 'a\nb' },
+      ]);
+      const dropped = run([drop], held.state);
+      expect(dropped.effects).toEqual([{ type: 'paste-dropped', lines: 2 }]);
+      expect(dropped.state).toMatchObject({ buffer: 'mine', pendingPaste: undefined });
+      expect(dropped.sent).toEqual([]);
+    }
+  });
+
+  it('live mode: a paste goes out at once, in one piece, newlines included', () => {
+    const { sent, state } = run([{ type: 'paste', text: 'a\r\nb\tc' }], emptyInput, editLive);
+    expect(sent).toEqual(['a\nb       c']);
+    expect(state.liveLine).toBe('b       c');
   });
 });

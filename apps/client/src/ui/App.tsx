@@ -1,8 +1,8 @@
 /** The interactive app: keyboard and terminal size wired to a ChatController. */
-import { useInput, useStdout } from 'ink';
+import { useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { ChatController } from '../chat-controller.js';
-import { keyToActions } from '../line-edit.js';
+import { KeyDecoder } from '../keys.js';
 import { ChatScreen } from './ChatScreen.js';
 import type { Theme } from './theme.js';
 
@@ -34,6 +34,29 @@ function useTerminalSize(fixed: { columns?: number; rows?: number }): { columns:
 }
 
 /**
+ * Feeds the keyboard to the controller. Ink's `useInput` hands over keys already
+ * interpreted, one read at a time, which loses a bracketed paste's markers and
+ * splits a paste at every escape sequence it holds; the raw input (as Ink's parser
+ * splits it) goes through our {@link KeyDecoder} instead, so a paste is one edit.
+ */
+function useKeys(controller: ChatController): void {
+  const { setRawMode, isRawModeSupported, internal_eventEmitter: events } = useStdin();
+  useEffect(() => {
+    if (!isRawModeSupported) return;
+    setRawMode(true);
+    return () => setRawMode(false);
+  }, [isRawModeSupported, setRawMode]);
+  useEffect(() => {
+    const keys = new KeyDecoder();
+    const onInput = (raw: string) => controller.handleActions(keys.push(raw));
+    events.on('input', onInput);
+    return () => {
+      events.off('input', onInput);
+    };
+  }, [events, controller]);
+}
+
+/**
  * The chat, interactive.
  *
  * @param props - see {@link AppProps}
@@ -42,7 +65,7 @@ function useTerminalSize(fixed: { columns?: number; rows?: number }): { columns:
 export function App({ controller, theme, columns, rows }: AppProps) {
   const view = useSyncExternalStore(controller.subscribe, controller.getSnapshot);
   const size = useTerminalSize({ columns, rows });
-  useInput((input, key) => controller.handleActions(keyToActions(input, key)));
+  useKeys(controller);
   const onLayout = useCallback(
     (layout: { mineRows: number; theirsRows: number; mineScroll: number; theirsScroll: number }) => {
       controller.pageRows = { mine: layout.mineRows, theirs: layout.theirsRows };

@@ -145,7 +145,14 @@ export function ChatScreen({ view, columns, rows, theme, onLayout }: ChatScreenP
           </Text>
         ))}
       </Box>
-      <InputLine input={view.input} live={view.live} phase={view.phase} width={width} theme={theme} />
+      <InputLine
+        input={view.input}
+        pendingPaste={view.pendingPaste}
+        live={view.live}
+        phase={view.phase}
+        width={width}
+        theme={theme}
+      />
       {status}
     </Box>
   );

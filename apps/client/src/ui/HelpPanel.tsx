@@ -14,6 +14,8 @@ export interface HelpPanelProps {
 const KEYS: readonly (readonly [string, string])[] = [
   ['^C', 'quit (sends END first)'],
   ['^L', 'redraw the screen'],
+  ['^Z', 'suspend (fg resumes)'],
+  ['Esc', 'close this help; drop a held multi-line paste'],
   ['PgUp/PgDn', 'scroll the focused pane; Home/End: top/bottom'],
   ['Tab', 'switch which pane PgUp/PgDn scroll'],
   ['^U ^W ⌫', 'kill line, erase word, erase character'],
@@ -42,7 +44,7 @@ export function HelpPanel({ live, width, height, theme }: HelpPanelProps) {
       <Box flexShrink={0}>
         <Text bold wrap="truncate-end">
           arctalk help ({live ? 'live mode: keystrokes go out as typed' : 'line mode: lines go out on return'}
-          ) — /help closes
+          ) — Esc or /help closes
         </Text>
       </Box>
       {lines.map(([key, text]) => (

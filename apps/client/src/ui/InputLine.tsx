@@ -10,6 +10,8 @@ import type { Theme } from './theme.js';
 /** Props of {@link InputLine}. */
 export interface InputLineProps {
   readonly input: string;
+  /** lines of a held paste (0: none) */
+  readonly pendingPaste?: number;
   readonly live: boolean;
   readonly phase: ChatPhase;
   readonly width: number;
@@ -23,13 +25,22 @@ export interface InputLineProps {
  * @param props - see {@link InputLineProps}
  * @returns the input line element
  */
-export function InputLine({ input, live, phase, width, theme }: InputLineProps) {
+export function InputLine({ input, pendingPaste = 0, live, phase, width, theme }: InputLineProps) {
   const readOnly = phase === 'peer-left' || phase === 'failed' || phase === 'closing' || phase === 'ended';
   if (readOnly && input === '') {
+    // The last screen stays in the terminal after exit: it must not invite keys that no longer work.
+    const hint =
+      phase === 'peer-left'
+        ? '(read only) PgUp/PgDn scroll · /quit or ^C exits'
+        : phase === 'closing'
+          ? '(closing)'
+          : phase === 'ended'
+            ? '(conversation ended)'
+            : '(connection closed)';
     return (
       <Box width={width} height={1}>
         <Text color={theme.dim} wrap="truncate-end">
-          (read only) PgUp/PgDn scroll · /quit or ^C exits
+          {hint}
         </Text>
       </Box>
     );
@@ -45,7 +56,8 @@ export function InputLine({ input, live, phase, width, theme }: InputLineProps) 
   }
   // Show the end of a long line, the part being typed, in columns (wide characters take two).
   // Shown like a peer's text: nothing in it can join with the prompt or the cursor.
-  const shown = tail(safeText(input), Math.max(1, width - 3));
+  const more = pendingPaste > 1 ? ` [+${pendingPaste - 1} lines: ⏎ sends, Esc drops]` : '';
+  const shown = tail(safeText(input) + more, Math.max(1, width - 3));
   return (
     <Box width={width} height={1}>
       <Text wrap="truncate-end">
