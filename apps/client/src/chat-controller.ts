@@ -448,6 +448,15 @@ export class ChatController {
   }
 
   /**
+   * Shows an informational notice (from the terminal wiring, e.g. about ^Z).
+   *
+   * @param text - our own words
+   */
+  notify(text: string): void {
+    this.update({ notice: { text, tone: 'info' } });
+  }
+
+  /**
    * Takes a transient notice (the ^L one) away if it is still shown: tty-mode calls
    * this a few seconds after a redraw.
    */

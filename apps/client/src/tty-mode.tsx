@@ -76,16 +76,33 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     // terminal sent 0x1A instead of SIGTSTP: give the terminal back as we found it
     // (cooked mode, no bracketed paste, cursor shown, below our frame), then stop.
     // On SIGCONT (fg), take it again and redraw everything.
-    if (process.platform === 'win32') return;
-    pasteOff();
-    stdout.write('\x1b[?25h\n');
-    stdin.setRawMode?.(false);
-    process.once('SIGCONT', () => {
+    if (process.platform === 'win32') {
+      controller.notify('^Z: suspending is not supported on this platform.');
+      return;
+    }
+    let resumed = false;
+    const resume = (suspended: boolean) => {
+      if (resumed) return;
+      resumed = true;
+      process.off('SIGCONT', onContinue);
       stdin.setRawMode?.(true);
       stdout.write(`${BRACKETED_PASTE_ON}\x1b[?25l`);
       controller.handleActions([{ type: 'redraw' }]);
-    });
+      if (!suspended) {
+        // The kernel drops SIGTSTP for a process group no shell controls (an orphaned
+        // group, e.g. run by `script -c` or a terminal's direct command): say so.
+        controller.notify('^Z: no shell job control here to resume arctalk, so it did not suspend.');
+      }
+    };
+    const onContinue = () => resume(true);
+    process.on('SIGCONT', onContinue);
+    pasteOff();
+    stdout.write('\x1b[?25h\n');
+    stdin.setRawMode?.(false);
+    const before = Date.now();
     process.kill(process.pid, 'SIGTSTP');
+    // Stopped: this runs after fg (SIGCONT), much later. Not stopped: it runs at once.
+    setTimeout(() => resume(Date.now() - before > 1000), 200).unref();
   };
   // ^C typed is a key (raw mode); a signal from outside quits the same way: END first.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -5,7 +5,7 @@
  * the UI's own characters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, type ServerHandle, startClient, startServer, startTtyClient, within } from './helpers.js';
+import { cleanup, type ServerHandle, sleep, startClient, startServer, startTtyClient, within } from './helpers.js';
 
 let server: ServerHandle;
 let roomCounter = 0;
@@ -15,6 +15,15 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(cleanup);
+
+/** Polls until `check` holds. */
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
 
 /** Every ZWJ that reached the terminal is inside an emoji sequence (followed by a pictograph). */
 const strayZwj = (raw: string) => /\u200d(?!\p{Extended_Pictographic})/u.test(raw);
@@ -89,6 +98,75 @@ describe('widths and graphemes on a real terminal', () => {
     expect(strayZwj(alice.raw())).toBe(false);
     mallory.end();
     await alice.waitForScreen('peer ended');
+    alice.type('\x03');
+    expect(await within(alice.exited, 10_000, 'alice')).toBe(0);
+  });
+
+  it('pastes: bracketed paste on, one edit, TABs expanded, several lines held until return or Esc; Esc closes /help; off at exit', async () => {
+    const r = room();
+    const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
+      columns: 80,
+    });
+    await alice.waitForScreen('waiting for peer');
+    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], { keepOpen: true });
+    await alice.waitForScreen(/secured.*SAS/);
+    expect(alice.raw()).toContain('\x1b[?2004h');
+    const received = () => bob.stdout().toString();
+
+    // A one-line bracketed paste with a TAB: one edit, no markers, nothing sent before return.
+    alice.type('\x1b[200~one\ttwo\x1b[201~');
+    await alice.waitForScreen('> one     two');
+    expect(alice.screen.text()).not.toContain('200~');
+    expect(received()).toBe('');
+    alice.type('\r');
+    await waitFor(() => received() === 'one     two\n', 'bob to get the pasted line');
+
+    // Several lines: held, then sent as text (the pasted /quit is not run).
+    alice.type('\x1b[200~first\r/quit\rthird\x1b[201~');
+    await alice.waitForScreen('Pasted 3 lines');
+    await alice.waitForScreen('> first [+2 lines');
+    await sleep(300);
+    expect(received()).toBe('one     two\n');
+    alice.type('\r');
+    await waitFor(() => received() === 'one     two\nfirst\n/quit\nthird\n', 'bob to get three lines');
+
+    // Held, then dropped with Esc; an unbracketed multi-line paste (one read) is held too.
+    alice.type('\x1b[200~x\ry\x1b[201~');
+    await alice.waitForScreen('Pasted 2 lines');
+    alice.type('\x1b');
+    await alice.waitForScreen('Paste of 2 lines dropped');
+    alice.type('p\rq\r');
+    await alice.waitForScreen('Pasted 2 lines');
+    alice.type('\x15');
+    await alice.waitForScreen('Paste of 2 lines dropped');
+    await sleep(300);
+    expect(received()).toBe('one     two\nfirst\n/quit\nthird\n');
+
+    // Esc closes /help.
+    alice.type('/help\r');
+    await alice.waitForScreen('arctalk help');
+    alice.type('\x1b');
+    await waitFor(() => !alice.screen.text().includes('arctalk help'), 'help to close');
+
+    bob.end();
+    await alice.waitForScreen('peer ended');
+    alice.type('/quit\r');
+    expect(await within(alice.exited, 10_000, 'alice')).toBe(0);
+    // Bracketed paste is off again, after the last time it was turned on.
+    expect(alice.raw().lastIndexOf('\x1b[?2004l')).toBeGreaterThan(alice.raw().lastIndexOf('\x1b[?2004h'));
+    // The last screen left in the terminal does not invite keys that no longer work.
+    expect(alice.screen.text()).toContain('(conversation ended)');
+    expect(alice.screen.text()).not.toContain('/quit or ^C exits');
+    expect(await within(bob.exited, 10_000, 'bob')).toBe(0);
+  });
+
+  it('^Z without a job-control shell (run by script -c) says so and keeps working', async () => {
+    const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', room(), '--name', 'alice']);
+    await alice.waitForScreen('waiting for peer');
+    alice.type('\x1a');
+    await alice.waitForScreen('no shell job control here');
+    // Still in raw mode, bracketed paste on again: keys work.
+    expect(alice.raw().lastIndexOf('\x1b[?2004h')).toBeGreaterThan(alice.raw().lastIndexOf('\x1b[?2004l'));
     alice.type('\x03');
     expect(await within(alice.exited, 10_000, 'alice')).toBe(0);
   });
