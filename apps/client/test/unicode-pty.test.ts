@@ -5,7 +5,15 @@
  * the UI's own characters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, type ServerHandle, sleep, startClient, startServer, startTtyClient, within } from './helpers.js';
+import {
+  cleanup,
+  type ServerHandle,
+  sleep,
+  startClient,
+  startServer,
+  startTtyClient,
+  within,
+} from './helpers.js';
 
 let server: ServerHandle;
 let roomCounter = 0;
@@ -42,7 +50,7 @@ describe('widths and graphemes on a real terminal', () => {
       '1️⃣ 🇫🇷🇯🇵 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈 café naïve',
       '中文和日本語の文章と한국어 문장이 섞인 긴 줄입니다 끝',
     ];
-    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], {
+    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob', '--unverified'], {
       input: `${lines.join('\n')}\n`,
     });
     const screen = await alice.waitForScreen('peer ended');
@@ -57,7 +65,7 @@ describe('widths and graphemes on a real terminal', () => {
     // Every row fits the terminal, the frame is whole: both rules and the status bar.
     expect(rows[0]).toMatch(/^─ you \(alice\) ─+$/);
     expect(rows.some((row) => /^▸ bob ─+$/.test(row))).toBe(true);
-    expect(rows.at(-2)).toMatch(/^ peer ended │/);
+    expect(rows.at(-2)).toMatch(/^ peer ended (unverified )?│/);
     alice.type('\x03');
     expect(await within(Promise.all([alice.exited, bob.exited]), 10_000, 'both')).toEqual([0, 0]);
   });
@@ -77,10 +85,13 @@ describe('widths and graphemes on a real terminal', () => {
       'family 👨‍👩‍👧 ok',
       'tail\u200d',
     ].join('\n');
-    const mallory = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob\u200d'], {
-      input: hostile,
-      keepOpen: true,
-    });
+    const mallory = startClient(
+      [`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob\u200d', '--unverified'],
+      {
+        input: hostile,
+        keepOpen: true,
+      },
+    );
     await alice.waitForScreen('tail<U+200D>');
     alice.type('/sas\r'); // the SAS box again, between the panes, with text on screen
     const screen = await alice.waitForScreen('Short authentication string');
@@ -94,7 +105,7 @@ describe('widths and graphemes on a real terminal', () => {
     expect(screen).toMatch(/^▸ bob<U\+200D> ─+$/m);
     expect(screen).toContain('Secured with bob<U+200D>. Short');
     const status = screen.split('\n').at(-2)!;
-    expect(status).toMatch(/^ secured │ SAS .+ │ peer bob<U\+200D> │ room /);
+    expect(status).toMatch(/^ secured (unverified )?│ SAS .+ │ peer bob<U\+200D> │ roo/);
     expect(strayZwj(alice.raw())).toBe(false);
     mallory.end();
     await alice.waitForScreen('peer ended');
@@ -108,7 +119,9 @@ describe('widths and graphemes on a real terminal', () => {
       columns: 80,
     });
     await alice.waitForScreen('waiting for peer');
-    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob'], { keepOpen: true });
+    const bob = startClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'bob', '--unverified'], {
+      keepOpen: true,
+    });
     await alice.waitForScreen(/secured.*SAS/);
     expect(alice.raw()).toContain('\x1b[?2004h');
     const received = () => bob.stdout().toString();
