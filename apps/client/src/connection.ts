@@ -114,16 +114,12 @@ export interface ConnectionHandlers {
 }
 
 /**
- * Session states in which the client waits for the relay or the peer to move the
- * handshake on: everything between HELLO and SECURED except WAITING (waiting for a
- * peer to arrive is not a stalled handshake, and may last as long as the user likes).
+ * Session states in which the client waits for the peer (through the relay) to move
+ * the key exchange on: from PAIRED to SECURED. Before the relay's first frame the
+ * answer gate (--connect-timeout) applies; WAITING is not a stalled handshake (a peer
+ * may take as long as the user likes to arrive).
  */
-const HANDSHAKE_STATES: ReadonlySet<string> = new Set([
-  'hello-sent',
-  'committing',
-  'exchanging',
-  'confirming',
-]);
+const HANDSHAKE_STATES: ReadonlySet<string> = new Set(['committing', 'exchanging', 'confirming']);
 
 /**
  * Creates the session for a configuration.
@@ -254,7 +250,7 @@ export class Connection {
   }
 
   /**
-   * The handshake deadline (PROTOCOL.md §7: the client's own timeout): restarted on
+   * The handshake deadline (PROTOCOL.md §10: the client's own handshake timeout): restarted on
    * every change of the session's state, so it measures "no progress", and running
    * only in {@link HANDSHAKE_STATES}. Keepalive PINGs and the relay's PONGs do not
    * count as progress: a relay that withholds the next handshake frame (or makes both
