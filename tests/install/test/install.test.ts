@@ -49,9 +49,17 @@ beforeAll(() => {
     });
     tarballs[app] = join(out, readdirSync(out)[0]!);
   }
+  // `--prefix` also moves npm's global config ({prefix}/etc/npmrc): keep the machine's
+  // (a registry, a CA file) as a user's own `npm install -g` would read it.
+  const globalconfig = execFileSync('npm', ['config', 'get', 'globalconfig'], {
+    env: cleanEnv,
+    encoding: 'utf8',
+  }).trim();
   execFileSync(
     'npm',
     [
+      '--globalconfig',
+      globalconfig,
       'install',
       '--global',
       '--prefix',
