@@ -40,15 +40,19 @@ export function openTerminalPrompt(path = '/dev/tty'): TerminalPrompt | undefine
       const lines = createInterface({ input, terminal: false });
       return new Promise<string>((resolve, reject) => {
         rejecters.add(reject);
+        // Settle first: closing the interface emits 'close' synchronously, and that
+        // handler must not turn an answered question into "the terminal closed".
+        let settled = false;
         lines.once('line', (line) => {
+          settled = true;
           rejecters.delete(reject);
+          resolve(line);
           lines.close();
           input?.pause();
-          resolve(line);
         });
         lines.once('close', () => {
           rejecters.delete(reject);
-          reject(new Error('the terminal closed'));
+          if (!settled) reject(new Error('the terminal closed'));
         });
       });
     },
