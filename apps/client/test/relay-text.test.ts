@@ -3,7 +3,7 @@
  * text, and a real server shutting down mid-conversation (which is not a refusal).
  */
 import net from 'node:net';
-import { encodeError, encodeFrame, FrameType } from '@arctalk/protocol';
+import { encodeFrame, FrameType } from '@arctalk/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, runClient, startClient, startServer, waitUntil, within } from './helpers.js';
 
