@@ -228,3 +228,18 @@ describe('sanitizeLine', () => {
     expect(() => sanitizeLine(42 as unknown as string)).toThrow(TypeError);
   });
 });
+
+describe('SafeTextStream (pipe mode to a terminal): graphemes', () => {
+  it('holds the last cluster until the next bytes, so a split sequence joins; a trailing ZWJ shows escaped', async () => {
+    const { SafeTextStream } = await import('../src/sanitize.js');
+    const stream = new SafeTextStream();
+    let out = stream.push(utf8('hi 👨\u200d'));
+    out += stream.push(utf8('👩'));
+    out += stream.push(utf8(' cafe'));
+    out += stream.push(utf8('\u0301 end👍\u200d'));
+    out += stream.flush();
+    expect(out).toBe('hi 👨\u200d👩 cafe\u0301 end👍<U+200D>');
+    const lone = new SafeTextStream();
+    expect(lone.push(utf8('\u200d\n')) + lone.flush()).toBe('<U+200D>\n');
+  });
+});

@@ -524,3 +524,52 @@ describe('authentication state in terminal mode', () => {
     expect(outcome.message).toMatch(/not the expected "aardvark adroitness Zulu"/);
   });
 });
+
+describe('smaller items of issue 12', () => {
+  it('Esc closes /help; the ^L notice goes with the next key (or when expired)', () => {
+    const { chat } = securedController();
+    chat.handleActions([{ type: 'text', text: '/help' }, { type: 'enter' }]);
+    expect(chat.getSnapshot().showHelp).toBe(true);
+    expect(screen(chat).lastFrame()).toContain('Esc or /help closes');
+    chat.handleActions([{ type: 'escape' }]);
+    expect(chat.getSnapshot().showHelp).toBe(false);
+    chat.handleActions([{ type: 'redraw' }]);
+    expect(chat.getSnapshot().notice?.text).toMatch(/^Screen redrawn/);
+    chat.handleActions([{ type: 'text', text: 'x' }]);
+    expect(chat.getSnapshot().notice).toBeUndefined();
+    chat.handleActions([{ type: 'redraw' }]);
+    chat.expireNotice();
+    expect(chat.getSnapshot().notice).toBeUndefined();
+    // Another notice is not taken away by expiry.
+    chat.handleActions([{ type: 'kill' }, { type: 'text', text: '/nope' }, { type: 'enter' }]);
+    chat.expireNotice();
+    expect(chat.getSnapshot().notice?.text).toMatch(/Unknown command/);
+  });
+
+  it('the input line after the end invites nothing that no longer works', () => {
+    for (const [phase, hint] of [
+      ['ended', '(conversation ended)'],
+      ['failed', '(connection closed)'],
+      ['closing', '(closing)'],
+      ['peer-left', '/quit or ^C exits'],
+    ] as const) {
+      const frame = render(
+        <InputLine input="" live={false} phase={phase} width={60} theme={plain} />,
+      ).lastFrame()!;
+      expect(frame, phase).toContain(hint);
+      if (phase !== 'peer-left') expect(frame, phase).not.toContain('/quit');
+    }
+  });
+
+  it('a held paste shows its first line and how many follow; own text cannot join the cursor', () => {
+    const { chat, link } = securedController();
+    chat.handleActions([{ type: 'paste', text: 'one\ntwo\nthree' }]);
+    const frame = screen(chat).lastFrame()!;
+    expect(frame).toContain('> one [+2 lines: ⏎ sends, Esc drops]');
+    expect(frame).toContain('Pasted 3 lines: return sends them as 3 messages, Esc drops them.');
+    chat.handleActions([{ type: 'enter' }]);
+    expect(link.text()).toBe('one\ntwo\nthree\n');
+    chat.handleActions([{ type: 'text', text: 'hug👍\u200d' }]);
+    expect(screen(chat).lastFrame()).toContain('> hug👍<U+200D>');
+  });
+});
