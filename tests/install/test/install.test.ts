@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'arctalk-install-'));
@@ -32,7 +32,24 @@ const version = (app: string) =>
 
 const tarballs: Record<string, string> = {};
 
-beforeAll(() => {
+/**
+ * Builds, packs and installs once, on first use: a failure fails every test that needs
+ * it (with npm's message), where a failing beforeAll would only mark them skipped.
+ */
+let installation: Error | true | undefined;
+function ensureInstalled(): void {
+  if (installation === undefined) {
+    try {
+      install();
+      installation = true;
+    } catch (error) {
+      installation = error as Error;
+    }
+  }
+  if (installation !== true) throw installation;
+}
+
+function install(): void {
   const packs = join(scratch, 'packs');
   mkdirSync(packs);
   for (const app of ['server', 'client']) {
@@ -71,7 +88,7 @@ beforeAll(() => {
     ],
     { cwd: scratch, env: cleanEnv, stdio: 'pipe' },
   );
-});
+}
 
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
@@ -80,6 +97,7 @@ afterAll(() => {
 
 describe('the packed apps', () => {
   it.each(['client', 'server'])('%s: its tarball depends only on registry packages', (app) => {
+    ensureInstalled();
     const manifest = JSON.parse(
       execFileSync('tar', ['-xzOf', tarballs[app]!, 'package/package.json'], { encoding: 'utf8' }),
     ) as { dependencies?: Record<string, string> };
@@ -115,6 +133,7 @@ describe('the client bundle', () => {
   }
 
   it('loads no terminal UI (Ink, React) on its start-up path: only a dynamic import reaches it', () => {
+    ensureInstalled();
     const dist = join(root, 'apps/client/dist');
     const entry = staticImports(join(dist, 'cli.js'));
     const main = readdirSync(dist).find((file) => /^main-.*\.js$/.test(file))!;
@@ -131,6 +150,7 @@ describe('the client bundle', () => {
 
 describe('the installed commands', () => {
   it('arctalk --version and arctalk-server --version print the package versions', () => {
+    ensureInstalled();
     expect(execFileSync(bin('arctalk'), ['--version'], { encoding: 'utf8', env: cleanEnv }).trim()).toBe(
       version('client'),
     );
@@ -140,11 +160,13 @@ describe('the installed commands', () => {
   });
 
   it('arctalk --help runs through the installed commander', () => {
+    ensureInstalled();
     const help = execFileSync(bin('arctalk'), ['--help'], { encoding: 'utf8', env: cleanEnv });
     expect(help).toContain('Usage: arctalk [options] [HOST:PORT]');
   });
 
   it('installs the man pages', () => {
+    ensureInstalled();
     for (const page of ['arctalk.1', 'arctalk-server.1']) {
       const path = join(prefix, 'share/man/man1', page);
       expect(existsSync(path), path).toBe(true);
@@ -153,6 +175,7 @@ describe('the installed commands', () => {
   });
 
   it('carry a whole pipe-mode conversation through the installed server', async () => {
+    ensureInstalled();
     const server = spawn(
       bin('arctalk-server'),
       ['--host', '127.0.0.1', '--port', '0', '--log-level', 'warn'],
