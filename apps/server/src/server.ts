@@ -325,7 +325,7 @@ class RelayServer implements ArctalkServer {
       return;
     }
     const id = `c${++this.#nextId}`;
-    const fromAddress = this.#perAddress.get(remote) ?? 0;
+    const fromAddress = this.#perAddress.get(addressKey(remote)) ?? 0;
     if (this.#connections.size + this.#rejected.size >= this.#fdBudget) {
       this.#reject(socket, id, remote, 'out of file descriptors');
       return;
@@ -338,7 +338,7 @@ class RelayServer implements ArctalkServer {
       this.#reject(socket, id, remote, 'too many connections from this address');
       return;
     }
-    this.#perAddress.set(remote, fromAddress + 1);
+    this.#perAddress.set(addressKey(remote), fromAddress + 1);
     const connection: Connection = {
       id,
       socket,
@@ -747,9 +747,10 @@ class RelayServer implements ArctalkServer {
     clearTimeout(connection.frameTimer);
     clearTimeout(connection.replyTimer);
     this.#connections.delete(id);
-    const fromAddress = (this.#perAddress.get(remote) ?? 1) - 1;
-    if (fromAddress > 0) this.#perAddress.set(remote, fromAddress);
-    else this.#perAddress.delete(remote);
+    const key = addressKey(remote);
+    const fromAddress = (this.#perAddress.get(key) ?? 1) - 1;
+    if (fromAddress > 0) this.#perAddress.set(key, fromAddress);
+    else this.#perAddress.delete(key);
     this.#release(connection);
     this.#log.info(
       { event: 'disconnect', conn: id, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten },
@@ -795,4 +796,30 @@ function openFileLimit(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What `--max-per-address` counts: an IPv4 address (IPv4-mapped IPv6 included) as
+ * is, an IPv6 address by its /64, the prefix one customer usually holds whole
+ * (RFC 6177): otherwise one client could open 64 connections from each of 2^64
+ * addresses.
+ *
+ * @param remote - the socket's `remoteAddress`
+ * @returns the key, e.g. `'192.0.2.1'` or `'2001:db8:0:1::/64'`
+ * @example
+ * addressKey('2001:db8:0:1:aaaa::1'); // '2001:db8:0:1::/64'
+ */
+export function addressKey(remote: string): string {
+  if (!remote.includes(':')) return remote;
+  const address = remote.split('%')[0]!.toLowerCase();
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice('::ffff:'.length);
+  const [head = '', tail] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
 }
