@@ -126,6 +126,9 @@ const TURN_BUDGET = 65_536;
  */
 const TURN_TOTAL = 524_288;
 
+/** A read this small is processed even over TURN_TOTAL. */
+const SMALL_READ = 4_096;
+
 const silent = pino({ level: 'silent' });
 
 /**
@@ -171,6 +174,8 @@ class RelayServer implements ArctalkServer {
   #turnScheduled = false;
   /** Connections that used their TURN_BUDGET: resumed next turn. */
   #yielded: Connection[] = [];
+  /** Connections whose read was put back (over TURN_TOTAL): resumed first next turn. */
+  #deferred: Connection[] = [];
   /** Bytes processed in this turn, all connections together. */
   #turnTotal = 0;
   #nextId = 0;
@@ -472,8 +477,10 @@ class RelayServer implements ArctalkServer {
       this.#turnScheduled = true;
       setImmediate(() => this.#nextTurn());
     }
-    if (this.#turnTotal >= TURN_TOTAL) {
-      this.#yield(connection);
+    // Small reads (a HELLO, a line of chat) are never put back: they cost little, and
+    // they are what an honest client is waiting on.
+    if (this.#turnTotal >= TURN_TOTAL && chunk.length >= SMALL_READ) {
+      this.#yield(connection, true);
       connection.socket.pause(); // (held already) paused first: unshift to a flowing stream emits at once
       connection.socket.unshift(chunk);
       return false;
@@ -488,11 +495,12 @@ class RelayServer implements ArctalkServer {
     return true;
   }
 
-  #yield(connection: Connection): void {
+  /** Holds `connection` until the next turn; one put back (`deferred`) goes first then. */
+  #yield(connection: Connection, deferred = false): void {
     if (connection.turn === this.#turn && connection.turnBytes < 0) return; // already waiting
     connection.turn = this.#turn;
     connection.turnBytes = -1;
-    this.#yielded.push(connection);
+    (deferred ? this.#deferred : this.#yielded).push(connection);
     this.#hold(connection);
   }
 
@@ -500,9 +508,13 @@ class RelayServer implements ArctalkServer {
     this.#turn++;
     this.#turnScheduled = false;
     this.#turnTotal = 0;
+    const deferred = this.#deferred;
     const yielded = this.#yielded;
-    if (yielded.length === 0) return;
+    if (deferred.length + yielded.length === 0) return;
+    this.#deferred = [];
     this.#yielded = [];
+    // Those not served this turn first, or the busiest would take every turn's budget.
+    for (const connection of deferred) this.#unhold(connection);
     for (const connection of yielded) this.#unhold(connection);
   }
 

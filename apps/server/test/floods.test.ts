@@ -94,17 +94,19 @@ function open(port: number, localAddress: string): Promise<Socket> {
 function nextFrame(socket: Socket, type: number): Promise<Uint8Array> {
   const decoder = new FrameDecoder({ acceptType: () => true });
   return new Promise((resolve, reject) => {
+    const onClose = () => reject(new Error(`closed before frame type ${type}`));
     const onData = (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
         if (frame.type === type) {
           socket.off('data', onData);
+          socket.off('close', onClose);
           resolve(frame.body);
           return;
         }
       }
     };
     socket.on('data', onData);
-    socket.once('close', () => reject(new Error(`closed before frame type ${type}`)));
+    socket.once('close', onClose);
   });
 }
 
