@@ -66,7 +66,10 @@ export function program(): Command {
         .argParser(arg((text) => parseInteger('maxConnections', text))),
     )
     .addOption(
-      new Option('--max-per-address <n>', 'most open connections from one remote address (IPv6: from one /64)')
+      new Option(
+        '--max-per-address <n>',
+        'most open connections from one remote address (IPv6: from one /64)',
+      )
         .env('ARCTALK_MAX_PER_ADDRESS')
         .default(d.maxConnectionsPerAddress)
         .argParser(arg((text) => parseInteger('maxConnectionsPerAddress', text))),
