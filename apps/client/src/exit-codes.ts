@@ -17,7 +17,7 @@ export const ExitCode = Object.freeze({
   CANNOT_CONNECT: 3,
   /** the connection to the server dropped before the conversation ended */
   CONNECTION_LOST: 4,
-  /** key confirmation or a message tag failed: wrong passphrase or someone altering the traffic */
+  /** key confirmation or a message tag failed: wrong code or passphrase, or someone altering the traffic */
   AUTH_FAILED: 5,
   /** the peer left before ending the conversation (or before receiving all you sent) */
   PEER_LEFT: 6,
@@ -43,7 +43,7 @@ export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
   [ExitCode.USAGE, 'usage error (bad option, address, name or passphrase file)'],
   [ExitCode.CANNOT_CONNECT, 'cannot connect to the server, or no answer from it'],
   [ExitCode.CONNECTION_LOST, 'connection to the server lost'],
-  [ExitCode.AUTH_FAILED, 'authentication failed / tampering detected (or wrong passphrase)'],
+  [ExitCode.AUTH_FAILED, 'authentication failed / tampering detected (or wrong code or passphrase)'],
   [ExitCode.PEER_LEFT, 'peer left before the conversation ended'],
   [ExitCode.REFUSED, 'refused or ended by the server (room full, busy, timeout, shutdown)'],
   [ExitCode.INCOMPATIBLE, 'incompatible peer (version, DH group below the minimum)'],
@@ -129,11 +129,16 @@ export function classifyError(error: ClassifiableError): { code: ExitCodeValue; 
     case 'incompatible':
       return { code: ExitCode.INCOMPATIBLE, message: `incompatible peer: ${detail}` };
     case 'tampering':
-      // A wrong passphrase, or someone on the path altering, dropping, reordering,
-      // replaying or injecting traffic.
+      // A wrong code or passphrase (a failed key confirmation, or a peer that left
+      // after our CONFIRM: a used guess), or someone on the path altering, dropping,
+      // reordering, replaying or injecting traffic.
       return {
         code: ExitCode.AUTH_FAILED,
-        message: `authentication failed / tampering detected (${code}): wrong passphrase, or someone is altering the traffic`,
+        message: `authentication failed / tampering detected (${code}): ${
+          /wrong code or passphrase|key confirmation failed/.test(detail)
+            ? detail
+            : 'wrong code or passphrase, or someone is altering the traffic'
+        }`,
       };
     case 'internal':
       // A bug in arctalk itself: never reported as tampering.

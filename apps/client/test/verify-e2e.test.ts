@@ -117,7 +117,7 @@ describe('a relay in the middle of a pipe-mode transfer', () => {
         { ARCTALK_PASSPHRASE: 'correct horse battery staple' },
       );
       expect([alice.code, bob.code], alice.stderr + bob.stderr).toEqual([5, 5]);
-      expect(alice.stderr).toMatch(/wrong passphrase/);
+      expect(alice.stderr).toMatch(/wrong code or passphrase/);
       expect(guessing.readBytes()).toBe(0);
       expect(alice.stdout.length + bob.stdout.length).toBe(0);
     } finally {

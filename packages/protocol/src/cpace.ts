@@ -253,24 +253,27 @@ function _scalar(y: Uint8Array): bigint {
 /**
  * `G.sample_scalar()` (§8.3, the RECOMMENDED way): 32 random bytes with the bits
  * above `group_size_bits` (252) cleared, read little-endian. A value of zero
- * (probability 2^-252) is drawn again.
+ * (probability 2^-252) is drawn again, once.
  *
  * @param randomBytes - the randomness source (default `crypto.getRandomValues`)
  * @returns a 32-byte little-endian scalar in 1..2^252−1
- * @throws LocalProtocolError INVALID_ARGUMENT when `randomBytes` returns other than 32 bytes
+ * @throws LocalProtocolError INVALID_ARGUMENT when `randomBytes` returns other than 32 bytes,
+ *   or zero twice
  * @example
  * ```ts
  * const ya = cpaceSampleScalar();
  * ```
  */
 export function cpaceSampleScalar(randomBytes: (length: number) => Uint8Array = _random): Uint8Array {
-  for (;;) {
+  // A zero draw has probability 2^-252: two in a row means a broken (injected) source.
+  for (let attempt = 0; attempt < 2; attempt++) {
     const y = randomBytes(cpaceLengths.scalar);
     _abytesLen('randomBytes()', y, cpaceLengths.scalar);
     const out = y.slice();
     out[31]! &= 0x0f;
     if (bytesToNumberLE(out) !== 0n) return out;
   }
+  throw new LocalProtocolError('INVALID_ARGUMENT', '"randomBytes" returned zero scalars twice: not random');
 }
 
 function _random(length: number): Uint8Array {

@@ -11,7 +11,7 @@ import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { FrameType, isClientToClientType, lengths } from './frame';
 
 /** The protocol version carried in HELLO. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /**
  * The room `ClientSession` joins when its options name none. A client choice: the
  * relay has no default room (an empty room is BAD_HELLO, §3.1).
@@ -211,7 +211,10 @@ export function decodeHello(body: Uint8Array): Hello {
   if (body.length < 1) throw new RemoteProtocolError('MALFORMED_FRAME', 'HELLO body is empty');
   const version = body[0]!;
   if (version !== PROTOCOL_VERSION) {
-    throw new RemoteProtocolError('UNSUPPORTED_VERSION', `unsupported protocol version ${version}`);
+    throw new RemoteProtocolError(
+      'UNSUPPORTED_VERSION',
+      `unsupported protocol version ${version}: this side speaks arctalk protocol version ${PROTOCOL_VERSION}`,
+    );
   }
   if (body.length < 3) throw new RemoteProtocolError('MALFORMED_FRAME', 'HELLO body too short');
   const roomLength = body[1]!;

@@ -2,7 +2,9 @@
  * PROTOCOL.md §4, the handshake: cipher suite and group registry, the COMMIT and
  * KEX bodies, and {@link Handshake}, the state that exists only while two clients
  * agree on keys — commit-then-reveal as in ZRTP (RFC 6189), finite-field DH in the
- * RFC 7919 / RFC 3526 groups, CONFIRM as HMAC-SHA256 (RFC 2104). It ends by
+ * RFC 7919 / RFC 3526 groups beside CPace (draft-irtf-cfrg-cpace-21, ristretto255)
+ * for the code or passphrase, CONFIRM as HMAC-SHA256 (RFC 2104): the initiator's
+ * first, the responder's only once the initiator's verified. It ends by
  * handing the session its two {@link RecordState}s and the SAS, then is dropped
  * (as snow turns a finished `HandshakeState` into a `TransportState`). Group ids
  * reuse the IANA TLS NamedGroup code points for RFC 7919 groups (256–260) and the
@@ -11,11 +13,12 @@
  */
 import { createDH, type DH, type DHGroup, groups } from '@arctalk/dh';
 import { _equalBytes } from './_hash';
-import { _abytes, _putU16, _readU16 } from './_util';
+import { _abytes, _describe, _putU16, _readU16 } from './_util';
+import { type CPaceShare, cpaceFinish, cpaceLengths, cpaceStart } from './cpace';
 import type { Role } from './envelope';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { encodeFrame, FrameType } from './frame';
-import { commitmentOf, deriveKeys, transcriptHash } from './keys';
+import { commitmentOf, deriveKeys, pakeInput, transcriptHash } from './keys';
 import { RecordState, recordLengths } from './record';
 
 /** Sizes of the client-to-client message fields, in bytes. */
@@ -26,6 +29,8 @@ export const messageLengths = Object.freeze({
   commitment: 32,
   /** random nonce in KEX */
   nonce: 32,
+  /** the CPace share (an encoded ristretto255 element) in KEX */
+  cpaceShare: cpaceLengths.element,
   /** HMAC-SHA256 in CONFIRM */
   confirm: 32,
   /** u64 offset in DATA and END (the record layer's, §6) */
@@ -176,38 +181,49 @@ export function decodeCommit(body: Uint8Array): Commit {
   return { suite: u16(body, 0), group: u16(body, 2), commitment: body.subarray(4) };
 }
 
-/** KEX: `u16 suite | u16 group | 32-byte nonce | public key (|p| bytes, big-endian)`. */
+/**
+ * KEX: `u16 suite | u16 group | 32-byte nonce | 32-byte CPace share | public key
+ * (|p| bytes, big-endian)`.
+ */
 export interface Kex {
   suite: number;
   group: number;
   nonce: Uint8Array;
+  /** Ya (initiator) or Yb (responder) of CPace, 32 bytes */
+  cpaceShare: Uint8Array;
   publicKey: Uint8Array;
 }
 
 /**
  * Encodes a KEX body.
  *
- * @param kex - suite, group id, 32-byte nonce, public key (|p| bytes for its group)
- * @returns the body (36 + publicKey.length bytes)
+ * @param kex - suite, group id, 32-byte nonce, 32-byte CPace share, public key (|p| bytes for its group)
+ * @returns the body (68 + publicKey.length bytes)
  * @throws LocalProtocolError INVALID_ARGUMENT for a suite or group outside 0..65535, a nonce
- *   that is not 32 bytes or an empty public key
+ *   or CPace share that is not 32 bytes or an empty public key
  * @example
  * ```ts
- * encodeKex({ suite: 1, group: GroupId.ffdhe2048, nonce, publicKey });
+ * encodeKex({ suite: 1, group: GroupId.ffdhe2048, nonce, cpaceShare, publicKey });
  * ```
  */
 export function encodeKex(kex: Kex): Uint8Array {
   checkU16('suite', kex.suite);
   checkU16('group', kex.group);
   checkBytes('nonce', kex.nonce, messageLengths.nonce, messageLengths.nonce);
+  checkBytes('cpaceShare', kex.cpaceShare, messageLengths.cpaceShare, messageLengths.cpaceShare);
   checkBytes('publicKey', kex.publicKey, 1, Number.MAX_SAFE_INTEGER);
-  const out = new Uint8Array(4 + messageLengths.nonce + kex.publicKey.length);
+  const fixed = KEX_FIXED;
+  const out = new Uint8Array(fixed + kex.publicKey.length);
   putU16(out, 0, kex.suite);
   putU16(out, 2, kex.group);
   out.set(kex.nonce, 4);
-  out.set(kex.publicKey, 4 + messageLengths.nonce);
+  out.set(kex.cpaceShare, 4 + messageLengths.nonce);
+  out.set(kex.publicKey, fixed);
   return out;
 }
+
+/** Bytes of a KEX body before the public key. */
+const KEX_FIXED = 4 + messageLengths.nonce + messageLengths.cpaceShare;
 
 /**
  * Decodes a KEX body. The public key's length is checked by the caller against
@@ -222,15 +238,16 @@ export function encodeKex(kex: Kex): Uint8Array {
  * ```
  */
 export function decodeKex(body: Uint8Array): Kex {
-  // 36 bytes or fewer (including fewer than 4, with no room for suite and group)
-  if (body.length <= 4 + messageLengths.nonce) {
+  // 68 bytes or fewer (including fewer than 4, with no room for suite and group)
+  if (body.length <= KEX_FIXED) {
     throw new RemoteProtocolError('MALFORMED_FRAME', `KEX body of ${body.length} bytes is too short`);
   }
   return {
     suite: u16(body, 0),
     group: u16(body, 2),
     nonce: body.subarray(4, 4 + messageLengths.nonce),
-    publicKey: body.subarray(4 + messageLengths.nonce),
+    cpaceShare: body.subarray(4 + messageLengths.nonce, KEX_FIXED),
+    publicKey: body.subarray(KEX_FIXED),
   };
 }
 
@@ -268,7 +285,7 @@ export interface HandshakeConfig {
   readonly group: { readonly id: number; readonly group: DHGroup };
   /** refuse a proposed group below this many bits */
   readonly minGroupBits: number;
-  /** the passphrase bytes, zeroed once the keys are derived */
+  /** the code or passphrase bytes (CPace's PRS), zeroed once the keys are derived */
   readonly passphrase: Uint8Array | undefined;
   readonly randomBytes: (length: number) => Uint8Array;
   /** this side's sending budget (bytes, at most {@link DEFAULT_BYTE_BUDGET}) */
@@ -290,6 +307,8 @@ interface OwnKex {
   readonly dh: DH;
   readonly secretKey: Uint8Array;
   readonly publicKey: Uint8Array;
+  /** this side's CPace scalar and share */
+  readonly cpace: CPaceShare;
   readonly body: Uint8Array;
 }
 
@@ -308,12 +327,26 @@ type Step =
       readonly suite: number;
       readonly group: number;
     }
-  /** both: CONFIRM sent, waiting for the peer's */
-  | { readonly at: 'confirming'; readonly expected: Uint8Array; readonly secured: Secured }
+  /**
+   * both: waiting for the peer's CONFIRM. The initiator has sent its own; the
+   * responder holds its own (`reply`) until the initiator's verified, so that a
+   * party without the code or passphrase gets nothing from it to check a guess with.
+   */
+  | {
+      readonly at: 'confirming';
+      readonly expected: Uint8Array;
+      readonly reply: Uint8Array | undefined;
+      readonly secured: Secured;
+    }
   | { readonly at: 'done' };
 
 const CONFIRM_FAILED =
-  'key confirmation failed: a wrong passphrase, or someone in the middle of the key exchange';
+  'key confirmation failed: wrong code or passphrase, or someone in the middle of the key exchange';
+
+const LEFT_DURING_CONFIRMATION =
+  'wrong code or passphrase: the peer left during key confirmation, after our CONFIRM (a guess was tried, or the connection dropped)';
+const LEFT_DURING_CONFIRMATION_NO_SECRET =
+  'key confirmation failed: the peer left after our CONFIRM without answering (someone in the middle, or the connection dropped)';
 
 /**
  * One side of the §4 handshake. Created when the pair is formed; every method
@@ -345,7 +378,7 @@ export class Handshake {
     if (config.role === 'responder') {
       return { handshake: new Handshake(config, { at: 'awaiting-commit' }), frames: [] };
     }
-    const own = makeKex(config.group, config.randomBytes);
+    const own = makeKex(config.group, config.randomBytes, pakeOf(config));
     const commitBody = encodeCommit({
       suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
       group: config.group.id,
@@ -380,7 +413,11 @@ export class Handshake {
       );
     }
     const commitBody = body.slice();
-    const own = makeKex({ id: commit.group, group: known.group }, this.#config.randomBytes);
+    const own = makeKex(
+      { id: commit.group, group: known.group },
+      this.#config.randomBytes,
+      pakeOf(this.#config),
+    );
     this.#step = {
       at: 'exchanged',
       own,
@@ -407,16 +444,19 @@ export class Handshake {
     }
     const responderKexBody = body.slice();
     const shared = sharedSecret(step.own, kex.publicKey);
+    const isk = this.#isk(step.own, step.own.cpace.share, kex.cpaceShare);
     const kexFrame = encodeFrame({ type: FrameType.KEX, body: step.own.body });
-    return [kexFrame, this.#derive(shared, step.commitBody, responderKexBody, step.own.body)];
+    const confirm = this.#derive(shared, isk, step.commitBody, responderKexBody, step.own.body);
+    return [kexFrame, confirm];
   }
 
   /**
    * Responder: checks KEX_i against the commitment FIRST (COMMITMENT_MISMATCH, whatever
-   * else is wrong with it), then suite/group, key length, reflection, validity; sends CONFIRM_r.
+   * else is wrong with it), then suite/group, key length, reflection, validity; derives
+   * the keys but holds CONFIRM_r until CONFIRM_i has verified.
    *
    * @param body - the initiator's KEX body
-   * @returns [CONFIRM_r]
+   * @returns nothing to send yet
    */
   onInitiatorKex(body: Uint8Array): Uint8Array[] {
     const step = this.#expect('exchanged');
@@ -429,28 +469,59 @@ export class Handshake {
     }
     const initiatorKexBody = body.slice();
     const shared = sharedSecret(step.own, kex.publicKey);
-    return [this.#derive(shared, step.commitBody, step.own.body, initiatorKexBody)];
+    const isk = this.#isk(step.own, kex.cpaceShare, step.own.cpace.share);
+    this.#derive(shared, isk, step.commitBody, step.own.body, initiatorKexBody);
+    return [];
   }
 
   /**
    * Both: verifies the peer's CONFIRM (constant time; any other length fails too).
+   * The responder then sends its own CONFIRM_r.
    *
    * @param body - the peer's CONFIRM body
-   * @returns the SAS and the two record states; the handshake is then done
+   * @returns the SAS and the two record states (the handshake is then done), and
+   *   what to send: [CONFIRM_r] for the responder, nothing for the initiator
    * @throws RemoteProtocolError AUTH_FAILED
    */
-  onConfirm(body: Uint8Array): Secured {
+  onConfirm(body: Uint8Array): { secured: Secured; frames: Uint8Array[] } {
     const step = this.#expect('confirming');
     if (!_equalBytes(body, step.expected)) throw new RemoteProtocolError('AUTH_FAILED', CONFIRM_FAILED);
     this.#step = { at: 'done' };
-    return step.secured;
+    const frames = step.reply ? [encodeFrame({ type: FrameType.CONFIRM, body: step.reply })] : [];
+    return { secured: step.secured, frames };
+  }
+
+  /**
+   * What the peer's departure means now (PROTOCOL.md §4.4). Once the initiator has
+   * sent CONFIRM_i, a responder whose check failed hangs up without answering: so
+   * leaving before CONFIRM_r is a failed key confirmation, never a mere departure.
+   * With a code or passphrase it is also a used guess (the peer held everything it
+   * needed to check one), reported as "wrong code or passphrase". Before CONFIRM_i
+   * (nothing sent that could test a guess), undefined: an ordinary departure.
+   *
+   * @returns the AUTH_FAILED error to report, or undefined
+   */
+  departureError(): RemoteProtocolError | undefined {
+    const step = this.#step;
+    if (step.at === 'confirming' && step.reply === undefined) {
+      const secret = this.#config.passphrase !== undefined;
+      return new RemoteProtocolError(
+        'AUTH_FAILED',
+        secret ? LEFT_DURING_CONFIRMATION : LEFT_DURING_CONFIRMATION_NO_SECRET,
+      );
+    }
+    return undefined;
   }
 
   /** Zeroes what the handshake still holds (secret exponent, derived record keys). */
   wipe(): void {
     const step = this.#step;
-    if (step.at === 'committed' || step.at === 'exchanged') step.own.secretKey.fill(0);
+    if (step.at === 'committed' || step.at === 'exchanged') {
+      step.own.secretKey.fill(0);
+      step.own.cpace.secret.fill(0);
+    }
     if (step.at === 'confirming') {
+      step.reply?.fill(0);
       step.secured.send.wipe();
       step.secured.receive.wipe();
     }
@@ -466,9 +537,29 @@ export class Handshake {
     return step as Extract<Step, { at: A }>;
   }
 
-  /** §5: the transcript hash, the key schedule, the two records; returns our CONFIRM frame. */
+  /** §5.3: the CPace ISK from our scalar and both shares (Ya first), then the scalar is zeroed. */
+  #isk(own: OwnKex, initiatorShare: Uint8Array, responderShare: Uint8Array): Uint8Array {
+    const empty = new Uint8Array(0);
+    try {
+      return cpaceFinish(
+        empty,
+        own.cpace.secret,
+        { share: initiatorShare, ad: empty },
+        { share: responderShare, ad: empty },
+        this.#config.role === 'initiator',
+      );
+    } finally {
+      own.cpace.secret.fill(0);
+    }
+  }
+
+  /**
+   * §5: the transcript hash, the key schedule, the two records. Returns our CONFIRM
+   * frame; the responder's is held until the initiator's verified.
+   */
   #derive(
     shared: Uint8Array,
+    isk: Uint8Array,
     commitBody: Uint8Array,
     responderKexBody: Uint8Array,
     initiatorKexBody: Uint8Array,
@@ -483,8 +574,9 @@ export class Handshake {
       responderKexBody,
       initiatorKexBody,
     });
-    const keys = deriveKeys(shared, th, c.passphrase);
+    const keys = deriveKeys(shared, th, isk);
     shared.fill(0);
+    isk.fill(0);
     c.passphrase?.fill(0); // a session derives keys once: the passphrase is done with
     const out = initiator ? keys.i2r : keys.r2i;
     const inn = initiator ? keys.r2i : keys.i2r;
@@ -499,18 +591,40 @@ export class Handshake {
     keys.initiatorConfirmKey.fill(0);
     keys.responderConfirmKey.fill(0);
     const expected = initiator ? keys.responderConfirm : keys.initiatorConfirm;
-    this.#step = { at: 'confirming', expected, secured };
-    return encodeFrame({
-      type: FrameType.CONFIRM,
-      body: initiator ? keys.initiatorConfirm : keys.responderConfirm,
-    });
+    const reply = initiator ? undefined : keys.responderConfirm;
+    this.#step = { at: 'confirming', expected, reply, secured };
+    return encodeFrame({ type: FrameType.CONFIRM, body: keys.initiatorConfirm });
   }
 }
 
-function makeKex(group: { id: number; group: DHGroup }, randomBytes: (length: number) => Uint8Array): OwnKex {
+/** §5.3: this session's CPace inputs (PRS, CI, sid), the names in initiator-responder order. */
+function pakeOf(c: HandshakeConfig) {
+  const initiator = c.role === 'initiator';
+  return pakeInput(c.passphrase, c.room, initiator ? c.name : c.peerName, initiator ? c.peerName : c.name);
+}
+
+/**
+ * Our KEX: the nonce, then the CPace scalar, then the DH secret exponent, drawn in
+ * that order from `randomBytes` (the recorded vectors depend on the order).
+ */
+function makeKex(
+  group: { id: number; group: DHGroup },
+  randomBytes: (length: number) => Uint8Array,
+  pake: ReturnType<typeof pakeInput>,
+): OwnKex {
   const nonce = randomBytes(messageLengths.nonce);
   if (!(nonce instanceof Uint8Array) || nonce.length !== messageLengths.nonce) {
     throw new LocalProtocolError('INVALID_ARGUMENT', '"randomBytes" returned the wrong length');
+  }
+  let cpace: CPaceShare;
+  try {
+    cpace = cpaceStart(pake, randomBytes);
+  } catch (e) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"randomBytes" gave unusable bytes: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
   const dh = createDH(group.group, { randomBytes });
   let pair: { secretKey: Uint8Array; publicKey: Uint8Array };
@@ -525,8 +639,14 @@ function makeKex(group: { id: number; group: DHGroup }, randomBytes: (length: nu
     );
   }
   const { secretKey, publicKey } = pair;
-  const body = encodeKex({ suite: SUITE_FFDH_RC4DROP3072_HMACSHA256, group: group.id, nonce, publicKey });
-  return { dh, secretKey, publicKey, body };
+  const body = encodeKex({
+    suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
+    group: group.id,
+    nonce,
+    cpaceShare: cpace.share,
+    publicKey,
+  });
+  return { dh, secretKey, publicKey, cpace, body };
 }
 
 /**

@@ -1,20 +1,22 @@
 /**
  * The key schedule: transcript hash (SHA-256, FIPS 180-4), HKDF-SHA256 (RFC 5869)
- * for every key, scrypt (RFC 7914) to stretch the optional passphrase, HMAC-SHA256
- * (RFC 2104) for CONFIRM, and the short authentication string rendered with the
- * PGP word list. Every hash call goes through the internal `_hash.ts`. Labels and
- * lengths: PROTOCOL.md §5.
+ * over the DH shared secret and the CPace ISK (draft-irtf-cfrg-cpace-21, which turns
+ * the code or passphrase into one online guess per session), HMAC-SHA256 (RFC 2104)
+ * for CONFIRM, and the short authentication string rendered with the PGP word list.
+ * Every hash call goes through the internal `_hash.ts`. Labels and lengths:
+ * PROTOCOL.md §5.
  * @module
  */
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils';
-import { _equalBytes, _hkdfExpand, _hkdfExtract, _hmacSha256, _scrypt, _sha256 } from './_hash';
+import { _equalBytes, _hkdfExpand, _hkdfExtract, _hmacSha256, _sha256 } from './_hash';
 import { PGP_EVEN_WORDS, PGP_ODD_WORDS } from './_pgp-words';
 import { _abytes, _describe } from './_util';
+import { type CPaceInput, cpaceLengths, lvCat } from './cpace';
 import { PROTOCOL_VERSION } from './envelope';
 import { LocalProtocolError } from './errors';
 
 /** The protocol label that prefixes every transcript and KDF label. */
-export const PROTOCOL_LABEL = 'arctalk/1';
+export const PROTOCOL_LABEL = 'arctalk/2';
 
 /** Lengths of the derived values, in bytes. */
 export const keyLengths = Object.freeze({
@@ -25,18 +27,16 @@ export const keyLengths = Object.freeze({
   confirm: 32,
   /** 24 bits, read as three PGP words */
   sas: 3,
-  passphraseKey: 32,
+  /** the CPace intermediate session key (one SHA-512 output) */
+  isk: cpaceLengths.isk,
 });
-
-/** scrypt parameters that stretch the passphrase (RFC 7914): N = 2^15, r = 8, p = 1 (32 MiB). */
-export const PASSPHRASE_SCRYPT = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
 
 /** The KDF labels (HKDF `info`, commitment and confirmation prefixes), as UTF-8 strings. */
 export const labels = Object.freeze({
   commit: `${PROTOCOL_LABEL} commit`,
   sas: `${PROTOCOL_LABEL} sas`,
   master: `${PROTOCOL_LABEL} master`,
-  passphrase: `${PROTOCOL_LABEL} passphrase`,
+  pake: PROTOCOL_LABEL,
   i2rRc4: `${PROTOCOL_LABEL} i2r rc4`,
   i2rMac: `${PROTOCOL_LABEL} i2r mac`,
   r2iRc4: `${PROTOCOL_LABEL} r2i rc4`,
@@ -48,7 +48,7 @@ export const labels = Object.freeze({
 
 /**
  * The commitment the initiator sends in COMMIT:
- * `SHA-256("arctalk/1 commit" || initiator KEX body)`.
+ * `SHA-256("arctalk/2 commit" || initiator KEX body)`.
  *
  * @param initiatorKexBody - the exact KEX body the initiator will reveal
  * @returns 32 bytes
@@ -74,7 +74,7 @@ export interface TranscriptInput {
 
 /**
  * The transcript hash: SHA-256 over eight length-prefixed fields
- * (`u32 length | bytes` each): "arctalk/1", the version byte, room, initiator
+ * (`u32 length | bytes` each): "arctalk/2", the version byte, room, initiator
  * name, responder name, COMMIT body, responder KEX body, initiator KEX body.
  *
  * @param input - the agreed values (strings are hashed as UTF-8)
@@ -128,6 +128,42 @@ export function passphraseBytes(passphrase: Uint8Array | string): Uint8Array {
   return bytes;
 }
 
+/**
+ * The CPace inputs of a session (PROTOCOL.md §5.3; draft-irtf-cfrg-cpace-21 §7.1,
+ * §10.1): PRS is the code or passphrase (its bytes, NFC UTF-8 for text), or empty
+ * when there is none (CPace then authenticates nothing and the SAS must be
+ * compared); CI binds the protocol, the room and both names,
+ * `lv_cat("arctalk/2", room, initiator name, responder name)`; sid is empty (both
+ * shares are fresh and enter the ISK through the transcript).
+ *
+ * @param secret - the code or passphrase bytes, or undefined
+ * @param room - the room (NFC)
+ * @param initiatorName - the initiator's display name (NFC)
+ * @param responderName - the responder's display name (NFC)
+ * @returns PRS, CI and sid
+ * @example
+ * ```ts
+ * const input = pakeInput(passphraseBytes('7-purple-sausage'), '7', 'alice', 'bob');
+ * ```
+ */
+export function pakeInput(
+  secret: Uint8Array | undefined,
+  room: string,
+  initiatorName: string,
+  responderName: string,
+): CPaceInput {
+  return {
+    prs: secret ?? new Uint8Array(0),
+    ci: lvCat(
+      utf8ToBytes(labels.pake),
+      utf8ToBytes(room),
+      utf8ToBytes(initiatorName),
+      utf8ToBytes(responderName),
+    ),
+    sid: new Uint8Array(0),
+  };
+}
+
 /** The keys of one direction. */
 export interface DirectionKeys {
   /** RC4-drop[3072] key, 32 bytes */
@@ -139,7 +175,7 @@ export interface DirectionKeys {
 /** Everything the key schedule derives. */
 export interface KeySchedule {
   transcriptHash: Uint8Array;
-  /** the 3 SAS bytes (independent of the passphrase) */
+  /** the 3 SAS bytes (from the DH secret and the ISK) */
   sasBytes: Uint8Array;
   /** the SAS as three PGP words joined by spaces */
   sas: string;
@@ -175,37 +211,13 @@ export function renderSas(sasBytes: Uint8Array): { sas: string; sasWords: readon
   return { sas: sasWords.join(' '), sasWords };
 }
 
-/**
- * The passphrase key: `scrypt(P = passphrase, S = "arctalk/1 passphrase" ||
- * transcriptHash, N = 2^15, r = 8, p = 1, dkLen = 32)`.
- *
- * @param passphrase - the passphrase (see {@link passphraseBytes})
- * @param th - the transcript hash
- * @returns 32 bytes
- * @example
- * ```ts
- * const pk = passphraseKey('correct horse', th);
- * ```
- */
-export function passphraseKey(passphrase: Uint8Array | string, th: Uint8Array): Uint8Array {
-  const salt = concatBytes(utf8ToBytes(labels.passphrase), th);
-  return _scrypt(passphraseBytes(passphrase), salt, {
-    ...PASSPHRASE_SCRYPT,
-    dkLen: keyLengths.passphraseKey,
-  });
-}
-
 /** The intermediate secrets of the key schedule (§5.2), before the per-purpose keys. */
 export interface KeyScheduleSecrets {
-  /** `PRK = Extract(salt = transcriptHash, IKM = Z)` */
+  /** `PRK = Extract(salt = transcriptHash, IKM = Z || ISK)` */
   prk: Uint8Array;
-  /** `Expand(PRK, "arctalk/1 sas", 3)` */
+  /** `Expand(PRK, "arctalk/2 sas", 3)` */
   sasBytes: Uint8Array;
-  /** `master = Expand(PRK, "arctalk/1 master", 32)` */
-  master: Uint8Array;
-  /** `psk`: the passphrase key, or 32 zero bytes without a passphrase */
-  psk: Uint8Array;
-  /** `K = Extract(salt = psk, IKM = master)`, the key every per-purpose key is expanded from */
+  /** `K = Expand(PRK, "arctalk/2 master", 32)`, the key every per-purpose key is expanded from */
   k: Uint8Array;
 }
 
@@ -213,61 +225,64 @@ export interface KeyScheduleSecrets {
  * The first half of the key schedule (§5.2), up to K. {@link deriveKeys} runs it and
  * zeroes the result; the vectors record it.
  *
- * @param sharedSecret - the DH shared secret, |p| bytes big-endian
+ * @param sharedSecret - the DH shared secret Z, |p| bytes big-endian
  * @param th - the transcript hash
- * @param passphrase - the optional pre-shared passphrase
- * @returns PRK, the SAS bytes, master, psk and K (fresh arrays the caller owns)
+ * @param isk - the CPace intermediate session key, 64 bytes
+ * @returns PRK, the SAS bytes and K (fresh arrays the caller owns)
  * @throws LocalProtocolError INVALID_ARGUMENT for a bad argument
  * @example
  * ```ts
- * const { k } = keyScheduleSecrets(sharedSecret, th);
+ * const { k } = keyScheduleSecrets(sharedSecret, th, isk);
  * ```
  */
 export function keyScheduleSecrets(
   sharedSecret: Uint8Array,
   th: Uint8Array,
-  passphrase?: Uint8Array | string,
+  isk: Uint8Array,
 ): KeyScheduleSecrets {
   _abytes('sharedSecret', sharedSecret);
   _abytes('transcriptHash', th);
-  const prk = _hkdfExtract(th, sharedSecret);
+  _abytes('isk', isk);
+  if (isk.length !== keyLengths.isk) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"isk" expected ${keyLengths.isk} bytes, got ${isk.length}`,
+    );
+  }
+  const ikm = concatBytes(sharedSecret, isk);
+  const prk = _hkdfExtract(th, ikm);
+  ikm.fill(0);
   const sasBytes = _hkdfExpand(prk, utf8ToBytes(labels.sas), keyLengths.sas);
-  const master = _hkdfExpand(prk, utf8ToBytes(labels.master), 32);
-  const psk =
-    passphrase === undefined ? new Uint8Array(keyLengths.passphraseKey) : passphraseKey(passphrase, th);
-  const k = _hkdfExtract(psk, master);
-  return { prk, sasBytes, master, psk, k };
+  const k = _hkdfExpand(prk, utf8ToBytes(labels.master), 32);
+  return { prk, sasBytes, k };
 }
 
 /**
  * Runs the key schedule (PROTOCOL.md §5.2):
  * ```
- * PRK     = HKDF-Extract(salt = transcriptHash, IKM = sharedSecret)
- * sas     = HKDF-Expand(PRK, "arctalk/1 sas", 3)
- * master  = HKDF-Expand(PRK, "arctalk/1 master", 32)
- * psk     = passphraseKey(passphrase, transcriptHash), or 32 zero bytes without one
- * K       = HKDF-Extract(salt = psk, IKM = master)
+ * PRK     = HKDF-Extract(salt = transcriptHash, IKM = Z || ISK)
+ * sas     = HKDF-Expand(PRK, "arctalk/2 sas", 3)
+ * K       = HKDF-Expand(PRK, "arctalk/2 master", 32)
  * each key = HKDF-Expand(K, label, 32)
- * CONFIRM  = HMAC-SHA256(confirm key of the sender, "arctalk/1 confirm" || transcriptHash)
+ * CONFIRM  = HMAC-SHA256(confirm key of the sender, "arctalk/2 confirm" || transcriptHash)
  * ```
+ * Z is the finite-field DH shared secret (the seed of the RC4 keys), ISK the CPace
+ * output: without the code or passphrase the peer's ISK differs, so do all keys,
+ * and CONFIRM fails.
  *
  * @param sharedSecret - the DH shared secret, |p| bytes big-endian
  * @param th - the transcript hash
- * @param passphrase - the optional pre-shared passphrase
+ * @param isk - the CPace ISK, 64 bytes
  * @returns every derived key, the SAS and both CONFIRM bodies
  * @throws LocalProtocolError INVALID_ARGUMENT for a bad argument
  * @example
  * ```ts
- * const keys = deriveKeys(sharedSecret, th);
+ * const keys = deriveKeys(sharedSecret, th, isk);
  * keys.sas; // e.g. 'reindeer Norwegian ahead'
  * ```
  */
-export function deriveKeys(
-  sharedSecret: Uint8Array,
-  th: Uint8Array,
-  passphrase?: Uint8Array | string,
-): KeySchedule {
-  const secrets = keyScheduleSecrets(sharedSecret, th, passphrase);
+export function deriveKeys(sharedSecret: Uint8Array, th: Uint8Array, isk: Uint8Array): KeySchedule {
+  const secrets = keyScheduleSecrets(sharedSecret, th, isk);
   const k = (label: string) => _hkdfExpand(secrets.k, utf8ToBytes(label), 32);
   const initiatorConfirmKey = k(labels.initiatorConfirm);
   const responderConfirmKey = k(labels.responderConfirm);
@@ -285,7 +300,7 @@ export function deriveKeys(
     initiatorConfirm: _hmacSha256(initiatorConfirmKey, confirmInput),
     responderConfirm: _hmacSha256(responderConfirmKey, confirmInput),
   };
-  for (const secret of [secrets.prk, secrets.master, secrets.psk, secrets.k]) secret.fill(0);
+  for (const secret of [secrets.prk, secrets.k]) secret.fill(0);
   return schedule;
 }
 

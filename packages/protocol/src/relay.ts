@@ -16,6 +16,7 @@ import {
   encodeError,
   encodePaired,
   MAX_HELLO_BODY,
+  PROTOCOL_VERSION,
   type RelayState,
   relayVerdict,
 } from './envelope';
@@ -573,7 +574,9 @@ export class Relay {
       this.#fail(
         conn,
         unsupported ? ErrorCode.UNSUPPORTED_VERSION : ErrorCode.BAD_HELLO,
-        unsupported ? `unsupported protocol version ${body[0]}` : 'malformed HELLO',
+        unsupported
+          ? `unsupported protocol version ${body[0]}: this relay speaks arctalk protocol version ${PROTOCOL_VERSION}; upgrade the client`
+          : 'malformed HELLO',
         out,
       );
       return;

@@ -17,8 +17,10 @@ import {
   decodeError,
   decodePaired,
   decodePing,
+  ErrorCode,
   encodeHello,
   errorCodeName,
+  PROTOCOL_VERSION,
   type Role,
   validateName,
   validateRoom,
@@ -654,13 +656,25 @@ export class ClientSession {
       case 'onRelayError': {
         const { code, message } = decodeError(body);
         const name = errorCodeName(code) ?? 'unknown';
+        if (code === ErrorCode.UNSUPPORTED_VERSION) {
+          // A relay (or a peer behind it) of another protocol version: incompatible, not refused.
+          throw new RemoteProtocolError(
+            'UNSUPPORTED_VERSION',
+            `the relay does not speak arctalk protocol version ${PROTOCOL_VERSION} (it answered: ${message})`,
+            code,
+          );
+        }
         throw new RemoteProtocolError('RELAY_ERROR', `relay error ${code} (${name}): ${message}`, code);
       }
-      case 'onPeerLeft':
+      case 'onPeerLeft': {
         decodeEmpty('PEER_LEFT', body);
+        // After our CONFIRM_i with a secret, leaving is a used guess (§4.4), not a departure.
+        const departure = this.#handshake?.departureError();
+        if (departure) throw departure;
         this.#peerLeft = true;
         events.push({ type: 'peer-left', ended: this.peerEnded });
         return;
+      }
       case 'onCommit':
         this.#output.push(...this.#handshaking().onCommit(body));
         return;
@@ -671,7 +685,8 @@ export class ClientSession {
         this.#output.push(...this.#handshaking().onInitiatorKex(body));
         return;
       case 'onConfirm': {
-        const secured = this.#handshaking().onConfirm(body);
+        const { secured, frames } = this.#handshaking().onConfirm(body);
+        this.#output.push(...frames);
         this.#handshake = undefined;
         this.#secured = secured;
         events.push({ type: 'secured', sas: secured.sas, sasWords: secured.sasWords });
@@ -686,11 +701,14 @@ export class ClientSession {
         if (this.ended) events.push({ type: 'closed' });
         return;
       case 'onConnectionLost':
-        throw new RemoteProtocolError(
-          'CONNECTION_LOST',
-          this.#decoder.buffered > 0
-            ? 'the transport closed inside a frame'
-            : 'the transport closed before the conversation ended',
+        throw (
+          this.#handshake?.departureError() ??
+          new RemoteProtocolError(
+            'CONNECTION_LOST',
+            this.#decoder.buffered > 0
+              ? 'the transport closed inside a frame'
+              : 'the transport closed before the conversation ended',
+          )
         );
     }
   }

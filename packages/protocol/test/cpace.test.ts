@@ -239,3 +239,7 @@ describe('CPace properties', () => {
     expect(hex(cpaceGenerator(PRS, CI, new Uint8Array(0)))).not.toBe(base);
   });
 });
+
+it('a randomness source that only gives zeros is refused, not looped on', () => {
+  expect(() => cpaceSampleScalar((n) => new Uint8Array(n))).toThrow(/zero scalars twice/);
+});

@@ -204,8 +204,8 @@ describe('FrameDecoder', () => {
 describe('envelope messages', () => {
   it('HELLO has the documented layout and round-trips', () => {
     const body = encodeHello({ room: 'ab', name: 'zé' });
-    expect(hex(body)).toBe('0102616203' + '7ac3a9');
-    expect(decodeHello(body)).toEqual({ version: 1, room: 'ab', name: 'zé' });
+    expect(hex(body)).toBe('0202616203' + '7ac3a9');
+    expect(decodeHello(body)).toEqual({ version: 2, room: 'ab', name: 'zé' });
     expect(() => encodeHello({ room: '', name: 'x' })).toThrow(LocalProtocolError);
   });
 
@@ -218,19 +218,20 @@ describe('envelope messages', () => {
       }
       return 'ok';
     };
-    expect(code([2])).toBe('UNSUPPORTED_VERSION');
-    expect(code([2, 99, 99])).toBe('UNSUPPORTED_VERSION');
+    expect(code([3])).toBe('UNSUPPORTED_VERSION');
+    expect(code([1, 99, 99])).toBe('UNSUPPORTED_VERSION');
+    expect(code([3, 99, 99])).toBe('UNSUPPORTED_VERSION');
     expect(code([])).toBe('MALFORMED_FRAME');
-    expect(code([1, 0, 0])).toBe('MALFORMED_FRAME'); // empty room and name
-    expect(code([1, 0, 1, 0x61])).toBe('MALFORMED_FRAME'); // empty room (§3.1: no default room)
-    expect(code([1, 1, 0x72, 0])).toBe('MALFORMED_FRAME'); // empty name
-    expect(code([1, 1, 0x72, 1, 0x61, 0x62])).toBe('MALFORMED_FRAME'); // trailing byte
-    expect(code([1, 5, 1])).toBe('MALFORMED_FRAME');
-    expect(code([1, 1, 0x72, 1, 0x07])).toBe('MALFORMED_FRAME'); // BEL
-    expect(code([1, 1, 0x72, 1, 0xff])).toBe('MALFORMED_FRAME'); // not UTF-8
-    expect(code([1, 1, 0x72, 3, 0xe2, 0x80, 0xae])).toBe('MALFORMED_FRAME'); // U+202E RLO
-    expect(code([1, 1, 0x72, 3, 0xef, 0xbb, 0xbf])).toBe('ok'); // a BOM is kept, not stripped
-    expect(decodeHello(new Uint8Array([1, 1, 0x72, 3, 0xef, 0xbb, 0xbf])).name).toBe('\ufeff');
+    expect(code([2, 0, 0])).toBe('MALFORMED_FRAME'); // empty room and name
+    expect(code([2, 0, 1, 0x61])).toBe('MALFORMED_FRAME'); // empty room (§3.1: no default room)
+    expect(code([2, 1, 0x72, 0])).toBe('MALFORMED_FRAME'); // empty name
+    expect(code([2, 1, 0x72, 1, 0x61, 0x62])).toBe('MALFORMED_FRAME'); // trailing byte
+    expect(code([2, 5, 1])).toBe('MALFORMED_FRAME');
+    expect(code([2, 1, 0x72, 1, 0x07])).toBe('MALFORMED_FRAME'); // BEL
+    expect(code([2, 1, 0x72, 1, 0xff])).toBe('MALFORMED_FRAME'); // not UTF-8
+    expect(code([2, 1, 0x72, 3, 0xe2, 0x80, 0xae])).toBe('MALFORMED_FRAME'); // U+202E RLO
+    expect(code([2, 1, 0x72, 3, 0xef, 0xbb, 0xbf])).toBe('ok'); // a BOM is kept, not stripped
+    expect(decodeHello(new Uint8Array([2, 1, 0x72, 3, 0xef, 0xbb, 0xbf])).name).toBe('\ufeff');
   });
 
   it('names and rooms are validated locally', () => {
@@ -307,6 +308,7 @@ describe('client-to-client bodies', () => {
   const commitment = new Uint8Array(32).fill(0xcc);
   const nonce = new Uint8Array(32).fill(0xaa);
   const publicKey = new Uint8Array(256).fill(0x55);
+  const cpaceShare = new Uint8Array(32).fill(0x77);
 
   it('COMMIT and KEX have the documented layouts and round-trip', () => {
     const commit = encodeCommit({
@@ -316,10 +318,13 @@ describe('client-to-client bodies', () => {
     });
     expect(hex(commit)).toBe(`00010100${'cc'.repeat(32)}`);
     expect(decodeCommit(commit)).toEqual({ suite: 1, group: 0x0100, commitment });
-    const kex = encodeKex({ suite: 1, group: GroupId.modp2048, nonce, publicKey });
+    const kex = encodeKex({ suite: 1, group: GroupId.modp2048, nonce, cpaceShare, publicKey });
     expect(hex(kex.subarray(0, 4))).toBe('0001000e');
-    expect(kex).toHaveLength(36 + 256);
-    expect(decodeKex(kex)).toEqual({ suite: 1, group: 0x000e, nonce, publicKey });
+    expect(kex).toHaveLength(68 + 256);
+    expect(kex.subarray(36, 68)).toEqual(cpaceShare);
+    expect(decodeKex(kex)).toEqual({ suite: 1, group: 0x000e, nonce, cpaceShare, publicKey });
+    // 68 bytes leave no room for a public key
+    expect(() => decodeKex(kex.subarray(0, 68))).toThrow(RemoteProtocolError);
   });
 
   it('the encoders refuse what would not round-trip, naming the argument', () => {
@@ -340,15 +345,22 @@ describe('client-to-client bodies', () => {
       '"suite" expected integer 0..65535, got 65536',
     );
     expect(bad(() => encodeCommit({ suite: 1, group: -1, commitment }))).toMatch(/^"group"/);
-    expect(bad(() => encodeKex({ suite: 1, group: 0x0100, nonce: new Uint8Array(33), publicKey }))).toBe(
-      '"nonce" expected length 32, got 33',
-    );
-    expect(bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, publicKey: new Uint8Array(0) }))).toMatch(
-      /^"publicKey" expected length/,
-    );
     expect(
-      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, publicKey: 'x' as unknown as Uint8Array })),
+      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce: new Uint8Array(33), cpaceShare, publicKey })),
+    ).toBe('"nonce" expected length 32, got 33');
+    expect(
+      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, cpaceShare, publicKey: new Uint8Array(0) })),
+    ).toMatch(/^"publicKey" expected length/);
+    expect(
+      bad(() =>
+        encodeKex({ suite: 1, group: 0x0100, nonce, cpaceShare, publicKey: 'x' as unknown as Uint8Array }),
+      ),
     ).toBe('"publicKey" expected Uint8Array, got string');
-    expect(bad(() => encodeKex({ suite: 1.5, group: 0x0100, nonce, publicKey }))).toMatch(/^"suite"/);
+    expect(
+      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, cpaceShare: new Uint8Array(31), publicKey })),
+    ).toBe('"cpaceShare" expected length 32, got 31');
+    expect(bad(() => encodeKex({ suite: 1.5, group: 0x0100, nonce, cpaceShare, publicKey }))).toMatch(
+      /^"suite"/,
+    );
   });
 });

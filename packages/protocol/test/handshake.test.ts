@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ClientSession,
   commitmentOf,
+  cpaceStart,
   ErrorCode,
   encodeCommit,
   encodeFrame,
@@ -27,6 +28,11 @@ import { Net, seededRandom, utf8 } from './helpers';
 type Hook = (to: string, frame: Uint8Array) => Uint8Array[];
 
 /** A pair whose relay rewrites frames through `hook` (frame by frame). */
+const malloryShare = cpaceStart(
+  { prs: new Uint8Array(0), ci: new Uint8Array(0), sid: new Uint8Array(0) },
+  seededRandom('mallory/cpace'),
+).share;
+
 function pairThrough(hook: Hook, opts: { alice?: object; bob?: object } = {}) {
   const net = new Net();
   const decoders = new Map<string, FrameDecoder>();
@@ -91,6 +97,13 @@ describe('a relay in the middle running its own key exchange with each side', ()
     });
     left.pump();
     right.pump();
+    // A mallory whose CONFIRM check failed hangs up, as a real client does.
+    for (const [net, id, s] of [
+      [left, 'm1', m1],
+      [right, 'm2', m2],
+    ] as const) {
+      if (s.state === 'failed') net.leave(id);
+    }
     return { left, right, alice, bob, m1, m2 };
   }
 
@@ -117,7 +130,7 @@ describe('a relay in the middle running its own key exchange with each side', ()
     ] as const) {
       const err = net.errorOf(id) as ProtocolError;
       expect(err.code).toBe('AUTH_FAILED');
-      expect(err.message).toMatch(/wrong passphrase, or someone in the middle/);
+      expect(err.message).toMatch(/wrong code or passphrase/);
       expect(s.state).toBe('failed');
       expect(net.ev(id).some((e) => e.type === 'secured')).toBe(false);
     }
@@ -142,8 +155,12 @@ describe('a relay in the middle running its own key exchange with each side', ()
       alice: { passphrase: 'rosebud' },
       bob: { passphrase: 'Rosebud' },
     });
-    expect(bad.net.errorOf('alice')?.code).toBe('AUTH_FAILED');
+    // bob checks CONFIRM_i first and fails; alice's answer is bob hanging up (§4.4)
     expect(bad.net.errorOf('bob')?.code).toBe('AUTH_FAILED');
+    expect(bad.alice.state).toBe('confirming');
+    bad.net.leave('bob');
+    expect(bad.net.errorOf('alice')?.code).toBe('AUTH_FAILED');
+    expect(bad.net.errorOf('alice')?.message).toMatch(/^wrong code or passphrase/);
   });
 
   const malloryKex = (group = groups.ffdhe2048, id: number = GroupId.ffdhe2048) => {
@@ -153,6 +170,7 @@ describe('a relay in the middle running its own key exchange with each side', ()
       suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
       group: id,
       nonce: new Uint8Array(32),
+      cpaceShare: malloryShare,
       publicKey,
     });
   };
@@ -181,8 +199,10 @@ describe('a relay in the middle running its own key exchange with each side', ()
         ? [encodeFrame({ type: FrameType.KEX, body: malloryKex() })]
         : [f],
     );
-    expect(net.errorOf('alice')?.code).toBe('AUTH_FAILED');
+    // bob checks CONFIRM_i first; alice learns it when bob hangs up (after her CONFIRM)
     expect(net.errorOf('bob')?.code).toBe('AUTH_FAILED');
+    net.leave('bob');
+    expect(net.errorOf('alice')?.code).toBe('AUTH_FAILED');
   });
 });
 
@@ -251,7 +271,7 @@ describe('policy', () => {
       to === 'alice' && f[4] === FrameType.KEX
         ? [
             withBody(f, (b) => {
-              b.set(toBytes(y), 36);
+              b.set(toBytes(y), 68);
               return b;
             }),
           ]
@@ -274,6 +294,7 @@ describe('policy', () => {
             suite: 1,
             group: GroupId.ffdhe2048,
             nonce: new Uint8Array(32),
+            cpaceShare: malloryShare,
             publicKey: toBytes(y),
           });
           return [
@@ -297,23 +318,29 @@ describe('policy', () => {
     expect(net.errorOf('alice')?.code).toBe('MALFORMED_FRAME');
   });
 
-  it('an unsupported version: the relay refuses the HELLO; the client reports RELAY_ERROR with code 4', () => {
-    const relay = new Relay();
-    relay.open('old');
-    const actions = relay.receive(
-      'old',
-      encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room: 'r', name: 'x', version: 2 }) }),
-    );
-    const reply = actions.find((a) => a.type === 'send');
-    expect(reply?.type === 'send' && reply.bytes[4]).toBe(FrameType.ERROR);
-    const s = new ClientSession({ name: 'x', randomBytes: seededRandom('v') });
-    s.start();
-    const events = s.receive(reply!.type === 'send' ? reply!.bytes : new Uint8Array(0));
-    const err = (events[0] as unknown as { error: RemoteProtocolError }).error;
-    expect(err.code).toBe('RELAY_ERROR');
-    expect(err.relayCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
-    expect(err.message).toMatch(/UNSUPPORTED_VERSION/);
-  });
+  it.each([1, 3])(
+    'version %i: the relay refuses the HELLO, naming its version; the client reports UNSUPPORTED_VERSION',
+    (version) => {
+      const relay = new Relay();
+      relay.open('old');
+      const actions = relay.receive(
+        'old',
+        encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room: 'r', name: 'x', version }) }),
+      );
+      const reply = actions.find((a) => a.type === 'send');
+      expect(reply?.type === 'send' && reply.bytes[4]).toBe(FrameType.ERROR);
+      const s = new ClientSession({ name: 'x', randomBytes: seededRandom('v') });
+      s.start();
+      const events = s.receive(reply!.type === 'send' ? reply!.bytes : new Uint8Array(0));
+      const err = (events[0] as unknown as { error: RemoteProtocolError }).error;
+      expect(err.code).toBe('UNSUPPORTED_VERSION');
+      expect(err.relayCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
+      expect(err.message).toMatch(/does not speak arctalk protocol version 2/);
+      expect(err.message).toMatch(
+        new RegExp(`unsupported protocol version ${version}: this relay speaks arctalk protocol version 2`),
+      );
+    },
+  );
 
   it('names are authenticated: a relay that renames the peer in PAIRED makes CONFIRM fail', () => {
     const { net } = pairThrough((to, f) =>
@@ -322,7 +349,9 @@ describe('policy', () => {
         : [f],
     );
     expect(net.errorOf('bob')?.code).toBe('AUTH_FAILED');
+    net.leave('bob'); // bob hangs up: alice, past her CONFIRM, reports the failed confirmation
     expect(net.errorOf('alice')?.code).toBe('AUTH_FAILED');
+    expect(net.errorOf('alice')?.message).toMatch(/the peer left after our CONFIRM/);
   });
 });
 

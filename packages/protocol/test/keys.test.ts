@@ -7,12 +7,13 @@ import {
   LocalProtocolError,
   PGP_EVEN_WORDS,
   PGP_ODD_WORDS,
+  pakeInput,
   passphraseBytes,
   RemoteProtocolError,
   renderSas,
   transcriptHash,
 } from '../src/index';
-import { fromHex, hex, utf8 } from './helpers';
+import { fromHex, hex, text, utf8 } from './helpers';
 
 describe('PGP word list', () => {
   it('has 2 × 256 distinct words', () => {
@@ -40,8 +41,10 @@ describe('key schedule', () => {
   const th = new Uint8Array(32).fill(7);
   const shared = new Uint8Array(256).fill(9);
 
-  it('per-direction keys are all distinct; the SAS does not depend on the passphrase; the keys do', () => {
-    const a = deriveKeys(shared, th);
+  const isk = new Uint8Array(64).fill(3);
+
+  it('per-direction keys are all distinct; the SAS and every key depend on both Z and the CPace ISK', () => {
+    const a = deriveKeys(shared, th, isk);
     const all = [
       a.i2r.rc4Key,
       a.i2r.macKey,
@@ -52,15 +55,24 @@ describe('key schedule', () => {
     ];
     expect(new Set(all.map(hex)).size).toBe(6);
     expect(a.sasWords).toHaveLength(3);
-    const b = deriveKeys(shared, th, 'pw');
-    expect(b.sas).toBe(a.sas);
-    expect(hex(b.i2r.rc4Key)).not.toBe(hex(a.i2r.rc4Key));
-    expect(hex(b.initiatorConfirm)).not.toBe(hex(a.initiatorConfirm));
-    // string passphrases are NFC-normalised: the same text typed two ways gives the same keys
-    expect(hex(deriveKeys(shared, th, 'caf\u00e9').i2r.rc4Key)).toBe(
-      hex(deriveKeys(shared, th, 'cafe\u0301').i2r.rc4Key),
-    );
-    expect(hex(deriveKeys(shared, th, utf8('pw')).i2r.rc4Key)).toBe(hex(b.i2r.rc4Key));
+    const otherIsk = deriveKeys(shared, th, new Uint8Array(64).fill(4));
+    expect(hex(otherIsk.i2r.rc4Key)).not.toBe(hex(a.i2r.rc4Key));
+    expect(hex(otherIsk.initiatorConfirm)).not.toBe(hex(a.initiatorConfirm));
+    expect(hex(otherIsk.sasBytes)).not.toBe(hex(a.sasBytes));
+    const otherZ = deriveKeys(new Uint8Array(256).fill(8), th, isk);
+    expect(hex(otherZ.i2r.rc4Key)).not.toBe(hex(a.i2r.rc4Key));
+    // the ISK must be a whole SHA-512 output
+    expect(() => deriveKeys(shared, th, new Uint8Array(32))).toThrow(/"isk" expected 64 bytes/);
+  });
+
+  it('CPace inputs: PRS is the secret (empty without one), CI binds protocol, room and both names, sid is empty', () => {
+    const input = pakeInput(utf8('7-purple-sausage'), 'r', 'alice', 'bob');
+    expect(text(input.prs)).toBe('7-purple-sausage');
+    expect(hex(input.ci)).toBe(hex(utf8('\x09arctalk/2\x01r\x05alice\x03bob')));
+    expect(input.sid).toHaveLength(0);
+    expect(pakeInput(undefined, 'r', 'alice', 'bob').prs).toHaveLength(0);
+    // names are ordered initiator first: swapping them is another channel
+    expect(hex(pakeInput(undefined, 'r', 'bob', 'alice').ci)).not.toBe(hex(input.ci));
   });
 
   it('the transcript hash length-prefixes its fields (no ambiguity between name boundaries)', () => {
@@ -80,7 +92,7 @@ describe('key schedule', () => {
   it('helpers check their arguments', () => {
     expect(() => passphraseBytes('')).toThrow(LocalProtocolError);
     expect(() => commitmentOf('x' as unknown as Uint8Array)).toThrow(/"initiatorKexBody"/);
-    expect(() => deriveKeys(shared, 'x' as unknown as Uint8Array)).toThrow(/"transcriptHash"/);
+    expect(() => deriveKeys(shared, 'x' as unknown as Uint8Array, isk)).toThrow(/"transcriptHash"/);
     expect(equalBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
     expect(equalBytes(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
     expect(equalBytes(new Uint8Array([1]), new Uint8Array([1, 2]))).toBe(false);

@@ -52,9 +52,9 @@ describe('NFC for identifying text', () => {
 
   it('HELLO carries the NFC bytes; a HELLO or PAIRED whose text is not in NFC is MALFORMED_FRAME', () => {
     const body = encodeHello({ room: nfd('café'), name: nfd('José') });
-    expect(decodeHello(body)).toEqual({ version: 1, room: 'café', name: 'José' });
+    expect(decodeHello(body)).toEqual({ version: 2, room: 'café', name: 'José' });
     const room = utf8(nfd('café'));
-    const raw = Uint8Array.of(1, room.length, ...room, 1, 0x61);
+    const raw = Uint8Array.of(2, room.length, ...room, 1, 0x61);
     expect(() => decodeHello(raw)).toThrow(expect.objectContaining({ code: 'MALFORMED_FRAME' }));
     const name = utf8(nfd('Zoë'));
     expect(() => decodePaired(Uint8Array.of(1, name.length, ...name))).toThrow(
@@ -74,7 +74,7 @@ describe('NFC for identifying text', () => {
       const n = utf8(name);
       const actions: RelayAction[] = relay.receive(
         'a',
-        encodeFrame({ type: FrameType.HELLO, body: Uint8Array.of(1, r.length, ...r, n.length, ...n) }),
+        encodeFrame({ type: FrameType.HELLO, body: Uint8Array.of(2, r.length, ...r, n.length, ...n) }),
       );
       const sent = actions.find((a) => a.type === 'send');
       const frames = sent?.type === 'send' ? new FrameDecoder().push(sent.bytes) : [];

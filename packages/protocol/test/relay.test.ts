@@ -84,7 +84,7 @@ describe('Relay pairing', () => {
     const relay = new Relay();
     relay.open('a');
     // u8 version 1 | roomLen 0 | nameLen 1 | 'a'
-    const empty = relay.receive('a', frame(FrameType.HELLO, [1, 0, 1, 0x61]));
+    const empty = relay.receive('a', frame(FrameType.HELLO, [2, 0, 1, 0x61]));
     expect(errorOf(empty, 'a')).toBe(ErrorCode.BAD_HELLO);
     expect(empty.some((x) => x.type === 'stop-timer')).toBe(false);
     // 'lobby' and 'Lobby' and 'lobby ' are three rooms
@@ -233,9 +233,10 @@ describe('Relay forwarding', () => {
 
 describe('Relay refusals', () => {
   const cases: [string, Uint8Array[], number][] = [
-    ['a wrong version', [hello('r', 'a', 2)], ErrorCode.UNSUPPORTED_VERSION],
-    ['a malformed HELLO', [frame(FrameType.HELLO, [1, 0, 0])], ErrorCode.BAD_HELLO],
-    ['a control character in the name', [frame(FrameType.HELLO, [1, 0, 1, 0x1b])], ErrorCode.BAD_HELLO],
+    ['a wrong version (1, the version before)', [hello('r', 'a', 1)], ErrorCode.UNSUPPORTED_VERSION],
+    ['a later version', [hello('r', 'a', 3)], ErrorCode.UNSUPPORTED_VERSION],
+    ['a malformed HELLO', [frame(FrameType.HELLO, [2, 0, 0])], ErrorCode.BAD_HELLO],
+    ['a control character in the name', [frame(FrameType.HELLO, [2, 0, 1, 0x1b])], ErrorCode.BAD_HELLO],
     ['HELLO twice', [hello('r', 'a'), hello('r', 'a')], ErrorCode.UNEXPECTED_FRAME],
     [
       'a HELLO header claiming a body over 1024 bytes (refused before the body)',
@@ -244,7 +245,7 @@ describe('Relay refusals', () => {
     ],
     [
       'a later version with a 1024-byte HELLO (still read, then refused by version)',
-      [frame(FrameType.HELLO, new Uint8Array(1024).fill(2))],
+      [frame(FrameType.HELLO, new Uint8Array(1024).fill(3))],
       ErrorCode.UNSUPPORTED_VERSION,
     ],
     ['a client-to-client frame before HELLO', [frame(FrameType.COMMIT, [1])], ErrorCode.UNEXPECTED_FRAME],

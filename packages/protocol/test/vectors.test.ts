@@ -2,15 +2,24 @@
  * Replays the recorded transcripts in test/vectors/: re-runs each scenario from
  * its fixed inputs and compares every frame, event and derived value with the
  * recording; then re-derives the key schedule with node:crypto (an independent
- * implementation of SHA-256, HKDF, HMAC and scrypt) and opens every DATA and END
- * frame with those keys, without the session code.
+ * implementation of SHA-256, SHA-512, HKDF and HMAC; the CPace group operations are
+ * @noble/curves', itself checked against the draft's Appendix B.3 in cpace.test.ts)
+ * and opens every DATA and END frame with those keys, without the session code.
  */
-import { createHash, createHmac, hkdfSync, scryptSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { createRC4 } from '@arctalk/rc4';
+import { ristretto255 } from '@noble/curves/ed25519';
 import { describe, expect, it } from 'vitest';
-import { commitmentOf, PGP_EVEN_WORDS, PGP_ODD_WORDS } from '../src/index';
+import {
+  commitmentOf,
+  cpaceScalarMult,
+  cpaceScalarMultVfy,
+  PGP_EVEN_WORDS,
+  PGP_ODD_WORDS,
+} from '../src/index';
 import { fromHex, hex } from './helpers';
 import { runScenario, type ScenarioInput, type WireFrame } from './vectors/scenario';
+import code from './vectors/session-code.json';
 import ffdhe3072 from './vectors/session-ffdhe3072.json';
 import passphrase from './vectors/session-passphrase.json';
 import plain from './vectors/session-plain.json';
@@ -25,6 +34,7 @@ interface Vector {
 
 const vectors: [string, Vector][] = [
   ['session-plain', plain as Vector],
+  ['session-code', code as Vector],
   ['session-passphrase', passphrase as Vector],
   ['session-ffdhe3072', ffdhe3072 as Vector],
 ];
@@ -33,6 +43,16 @@ const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 
 const u64 = (n: number) => Buffer.concat([u32(Math.floor(n / 2 ** 32)), u32(n >>> 0)]);
 const hkdf = (ikm: Uint8Array, salt: Uint8Array, info: string, n: number) =>
   new Uint8Array(hkdfSync('sha256', ikm, salt, info, n));
+/** HKDF-Expand for L ≤ 32 (RFC 5869 §2.3): T(1) = HMAC(PRK, info || 0x01). */
+const expand = (prk: Uint8Array, info: string, n: number) =>
+  new Uint8Array(
+    createHmac('sha256', prk)
+      .update(Buffer.concat([Buffer.from(info), Buffer.from([1])]))
+      .digest()
+      .subarray(0, n),
+  );
+/** LEB128 length prefix, for lengths < 128 (draft-irtf-cfrg-cpace-21 §6.3.1). */
+const lv = (b: Uint8Array) => Buffer.concat([Buffer.from([b.length]), b]);
 const hmacHex = (key: string, ...parts: Uint8Array[]) => {
   const h = createHmac('sha256', Buffer.from(key, 'hex'));
   for (const p of parts) h.update(p);
@@ -80,8 +100,8 @@ describe.each(vectors)('%s', (_name, v) => {
       .update(
         Buffer.concat(
           [
-            Buffer.from('arctalk/1'),
-            Buffer.from([1]),
+            Buffer.from('arctalk/2'),
+            Buffer.from([2]),
             Buffer.from(v.input.room),
             Buffer.from(v.input.alice.name),
             Buffer.from(v.input.bob.name),
@@ -93,40 +113,71 @@ describe.each(vectors)('%s', (_name, v) => {
       )
       .digest('hex');
     expect(th).toBe(d.transcriptHash);
-    // commitment = SHA-256("arctalk/1 commit" || initiator KEX body)
+    // commitment = SHA-256("arctalk/2 commit" || initiator KEX body)
     expect(hex(commit.subarray(4))).toBe(
-      createHash('sha256').update('arctalk/1 commit').update(kexI).digest('hex'),
+      createHash('sha256').update('arctalk/2 commit').update(kexI).digest('hex'),
     );
     expect(commitmentOf(kexI)).toEqual(commit.subarray(4));
-    // KEX bodies carry the nonces and public keys derived from the fixed randomness
+    // KEX bodies: nonce, CPace share, public key, derived from the fixed randomness
     expect(hex(kexI.subarray(4, 36))).toBe(d.aliceNonce);
-    expect(hex(kexI.subarray(36))).toBe(d.alicePublicKey);
+    expect(hex(kexI.subarray(36, 68))).toBe(d.aliceCpaceShare);
+    expect(hex(kexI.subarray(68))).toBe(d.alicePublicKey);
     expect(hex(kexR.subarray(4, 36))).toBe(d.bobNonce);
-    expect(hex(kexR.subarray(36))).toBe(d.bobPublicKey);
+    expect(hex(kexR.subarray(36, 68))).toBe(d.bobCpaceShare);
+    expect(hex(kexR.subarray(68))).toBe(d.bobPublicKey);
+    // CPace (§5.3): PRS the code or passphrase, CI = lv_cat("arctalk/2", room, names), sid empty
+    const prs = Buffer.from((v.input.alice.passphrase ?? '').normalize('NFC'));
+    expect(hex(prs)).toBe(d.cpacePrs);
+    const ci = Buffer.concat(
+      ['arctalk/2', v.input.room, v.input.alice.name, v.input.bob.name].map((t) => lv(Buffer.from(t))),
+    );
+    expect(hex(ci)).toBe(d.cpaceCi);
+    // generator string (§8.1): lv_cat(DSI, PRS, zero pad, CI, sid), padded to SHA-512's 128-byte block
+    const dsi = Buffer.from('CPaceRistretto255');
+    const zpad = Math.max(0, 128 - (prs.length + 1) - (dsi.length + 1) - 1);
+    const genStr = Buffer.concat([lv(dsi), lv(prs), lv(new Uint8Array(zpad)), lv(ci), lv(new Uint8Array(0))]);
+    expect(genStr.length).toBeGreaterThanOrEqual(128);
+    // g = RFC 9496 one-way map of SHA-512(generator string) (node:crypto's SHA-512)
+    const genHash = createHash('sha512').update(genStr).digest();
+    expect(hex(ristretto255.Point.hashToCurve(new Uint8Array(genHash)).toBytes())).toBe(d.cpaceGenerator);
+    // shares = scalar · generator; K the same from both sides
+    const g = fromHex(d.cpaceGenerator!);
+    expect(hex(cpaceScalarMult(fromHex(d.aliceCpaceScalar!), g))).toBe(d.aliceCpaceShare);
+    expect(hex(cpaceScalarMult(fromHex(d.bobCpaceScalar!), g))).toBe(d.bobCpaceShare);
+    expect(hex(cpaceScalarMultVfy(fromHex(d.aliceCpaceScalar!), fromHex(d.bobCpaceShare!)))).toBe(d.cpaceK);
+    expect(hex(cpaceScalarMultVfy(fromHex(d.bobCpaceScalar!), fromHex(d.aliceCpaceShare!)))).toBe(d.cpaceK);
+    // ISK = SHA-512(lv_cat("CPaceRistretto255_ISK", sid, K) || lv_cat(Ya, ADa) || lv_cat(Yb, ADb))
+    const empty = new Uint8Array(0);
+    const isk = createHash('sha512')
+      .update(
+        Buffer.concat([
+          lv(Buffer.from('CPaceRistretto255_ISK')),
+          lv(empty),
+          lv(fromHex(d.cpaceK!)),
+          lv(fromHex(d.aliceCpaceShare!)),
+          lv(empty),
+          lv(fromHex(d.bobCpaceShare!)),
+          lv(empty),
+        ]),
+      )
+      .digest('hex');
+    expect(isk).toBe(d.isk);
+    // key schedule (§5.2): PRK = Extract(th, Z || ISK), SAS and K from PRK, keys from K
     const thBytes = fromHex(th);
-    const shared = fromHex(d.sharedSecret!);
-    expect(hex(hkdf(shared, thBytes, 'arctalk/1 sas', 3))).toBe(d.sasBytes);
-    const master = hkdf(shared, thBytes, 'arctalk/1 master', 32);
-    let psk = new Uint8Array(32);
-    if (v.input.alice.passphrase) {
-      psk = new Uint8Array(
-        scryptSync(
-          Buffer.from(v.input.alice.passphrase.normalize('NFC')),
-          Buffer.concat([Buffer.from('arctalk/1 passphrase'), thBytes]),
-          32,
-          { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 },
-        ),
-      );
-      expect(hex(psk)).toBe(d.passphraseKey);
-    }
-    const k = (label: string) => hex(hkdf(master, psk, `arctalk/1 ${label}`, 32));
+    const ikm = Buffer.concat([fromHex(d.sharedSecret!), fromHex(isk)]);
+    const prk = new Uint8Array(createHmac('sha256', thBytes).update(ikm).digest());
+    expect(hex(prk)).toBe(d.prk);
+    expect(hex(hkdf(ikm, thBytes, 'arctalk/2 sas', 3))).toBe(d.sasBytes);
+    const master = hkdf(ikm, thBytes, 'arctalk/2 master', 32);
+    expect(hex(master)).toBe(d.k);
+    const k = (label: string) => hex(expand(master, `arctalk/2 ${label}`, 32));
     expect(k('i2r rc4')).toBe(d.i2rRc4Key);
     expect(k('i2r mac')).toBe(d.i2rMacKey);
     expect(k('r2i rc4')).toBe(d.r2iRc4Key);
     expect(k('r2i mac')).toBe(d.r2iMacKey);
     expect(k('initiator confirm')).toBe(d.initiatorConfirmKey);
     expect(k('responder confirm')).toBe(d.responderConfirmKey);
-    const confirmInput = Buffer.concat([Buffer.from('arctalk/1 confirm'), thBytes]);
+    const confirmInput = Buffer.concat([Buffer.from('arctalk/2 confirm'), thBytes]);
     expect(hmacHex(d.initiatorConfirmKey!, confirmInput)).toBe(d.initiatorConfirm);
     expect(hmacHex(d.responderConfirmKey!, confirmInput)).toBe(d.responderConfirm);
     expect(hex(body(frames('alice>relay', 'CONFIRM')[0]!))).toBe(d.initiatorConfirm);

@@ -19,11 +19,21 @@ const script: Step[] = [
   { from: 'bob', end: true },
 ];
 
-const cases: { file: string; description: string; group?: string; passphrase?: string }[] = [
-  { file: 'session-plain.json', description: 'ffdhe2048, no passphrase, text both ways, END both ways' },
+const cases: { file: string; description: string; group?: string; passphrase?: string; room?: string }[] = [
+  {
+    file: 'session-plain.json',
+    description: 'ffdhe2048, no code or passphrase (CPace PRS empty), text both ways, END both ways',
+  },
+  {
+    file: 'session-code.json',
+    description:
+      'ffdhe2048 with the code "7-purple-sausage": room "7" (the number the relay allocated), PRS the whole code',
+    room: '7',
+    passphrase: '7-purple-sausage',
+  },
   {
     file: 'session-passphrase.json',
-    description: 'ffdhe2048 with the passphrase "correct horse battery staple"',
+    description: 'ffdhe2048 with the passphrase "correct horse battery staple" as CPace PRS',
     passphrase: 'correct horse battery staple',
   },
   {
@@ -47,7 +57,7 @@ for (const c of cases) {
   // 32 nonce bytes + the secret key draw; take generously, then trim to what was used.
   const pool = { alice: hex(streams.alice(4096)), bob: hex(streams.bob(4096)) };
   const probe: ScenarioInput = {
-    room: 'lobby',
+    room: c.room ?? 'lobby',
     alice: { ...party('alice'), random: pool.alice },
     bob: { ...party('bob'), random: pool.bob },
     script,
@@ -57,7 +67,7 @@ for (const c of cases) {
     used[who] += n;
   });
   const input: ScenarioInput = {
-    room: 'lobby',
+    room: c.room ?? 'lobby',
     alice: { ...party('alice'), random: pool.alice.slice(0, used.alice * 2) },
     bob: { ...party('bob'), random: pool.bob.slice(0, used.bob * 2) },
     script,

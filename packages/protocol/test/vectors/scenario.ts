@@ -6,11 +6,17 @@
 import { createDH } from '@arctalk/dh';
 import {
   ClientSession,
+  cpaceFinish,
+  cpaceGenerator,
+  cpaceScalarMult,
+  cpaceScalarMultVfy,
   deriveKeys,
   FrameDecoder,
   FrameType,
   groupId,
-  passphraseKey,
+  keyScheduleSecrets,
+  pakeInput,
+  passphraseBytes,
   Relay,
   type RelayAction,
   type SessionEvent,
@@ -157,15 +163,35 @@ export function derive(input: ScenarioInput, wire: WireFrame[]): Record<string, 
     return fromHexStr(f.hex).subarray(5);
   };
   const group = groupId(input.alice.group ?? 'ffdhe2048')!.group;
+  // KEX randomness, in order: 32 nonce bytes, 32 for the CPace scalar (bits above 252
+  // cleared), then the DH secret exponent.
+  const pake = pakeInput(
+    input.alice.passphrase === undefined ? undefined : passphraseBytes(input.alice.passphrase),
+    input.room,
+    input.alice.name,
+    input.bob.name,
+  );
+  const generator = cpaceGenerator(pake.prs, pake.ci, pake.sid);
   const keypair = (p: PartyInput) => {
     const random = fromHexStr(p.random);
     const nonce = random.subarray(0, 32);
-    const dh = createDH(group, { randomBytes: replayRandom(random.subarray(32)) });
-    return { nonce, dh, ...dh.keygen() };
+    const cpaceScalar = random.slice(32, 64);
+    cpaceScalar[31]! &= 0x0f;
+    const dh = createDH(group, { randomBytes: replayRandom(random.subarray(64)) });
+    return { nonce, cpaceScalar, cpaceShare: cpaceScalarMult(cpaceScalar, generator), dh, ...dh.keygen() };
   };
   const a = keypair(input.alice);
   const b = keypair(input.bob);
   const sharedSecret = a.dh.getSharedSecret(a.secretKey, b.publicKey);
+  const empty = new Uint8Array(0);
+  const cpaceK = cpaceScalarMultVfy(a.cpaceScalar, b.cpaceShare);
+  const isk = cpaceFinish(
+    pake.sid,
+    a.cpaceScalar,
+    { share: a.cpaceShare, ad: empty },
+    { share: b.cpaceShare, ad: empty },
+    true,
+  );
   const th = transcriptHash({
     room: input.room,
     initiatorName: input.alice.name,
@@ -174,8 +200,18 @@ export function derive(input: ScenarioInput, wire: WireFrame[]): Record<string, 
     responderKexBody: body('bob>relay', 'KEX'),
     initiatorKexBody: body('alice>relay', 'KEX'),
   });
-  const keys = deriveKeys(sharedSecret, th, input.alice.passphrase);
+  const secrets = keyScheduleSecrets(sharedSecret, th, isk);
+  const keys = deriveKeys(sharedSecret, th, isk);
   const out: Record<string, string> = {
+    cpacePrs: hex(pake.prs),
+    cpaceCi: hex(pake.ci),
+    cpaceGenerator: hex(generator),
+    aliceCpaceScalar: hex(a.cpaceScalar),
+    aliceCpaceShare: hex(a.cpaceShare),
+    bobCpaceScalar: hex(b.cpaceScalar),
+    bobCpaceShare: hex(b.cpaceShare),
+    cpaceK: hex(cpaceK),
+    isk: hex(isk),
     aliceNonce: hex(a.nonce),
     aliceSecretKey: hex(a.secretKey),
     alicePublicKey: hex(a.publicKey),
@@ -185,8 +221,9 @@ export function derive(input: ScenarioInput, wire: WireFrame[]): Record<string, 
     sharedSecret: hex(sharedSecret),
     transcriptHash: hex(th),
   };
-  if (input.alice.passphrase) out.passphraseKey = hex(passphraseKey(input.alice.passphrase, th));
   Object.assign(out, {
+    prk: hex(secrets.prk),
+    k: hex(secrets.k),
     sasBytes: hex(keys.sasBytes),
     sas: keys.sas,
     i2rRc4Key: hex(keys.i2r.rc4Key),
