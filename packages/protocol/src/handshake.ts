@@ -13,7 +13,7 @@
  */
 import { createDH, type DH, type DHGroup, groups } from '@arctalk/dh';
 import { _equalBytes } from './_hash';
-import { _abytes, _describe, _putU16, _readU16 } from './_util';
+import { _abytes, _putU16, _readU16 } from './_util';
 import { type CPaceShare, cpaceFinish, cpaceLengths, cpaceStart } from './cpace';
 import type { Role } from './envelope';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
