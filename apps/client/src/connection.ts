@@ -227,6 +227,7 @@ export class Connection {
         );
       }
       clearTimeout(this.handshakeTimer);
+      if (!this.closing) this.reportTransportClosed();
       this.handlers.onClose(this.closing, socketError);
     });
     if (keepaliveMs > 0) {
@@ -413,6 +414,24 @@ export class Connection {
   }
 
   /** Stops reading from the socket (backpressure from our own output). */
+  /**
+   * The transport closed under a live session: the session may know better than
+   * "connection lost" (PROTOCOL.md §4.4: gone during key confirmation is a wrong code
+   * or passphrase), and then that error is delivered as an event before onClose.
+   */
+  private reportTransportClosed(): void {
+    const { state } = this.session;
+    if (state === 'idle' || state === 'closed' || state === 'failed') return;
+    let events: SessionEvent[];
+    try {
+      events = this.session.transportClosed();
+    } catch {
+      return;
+    }
+    const specific = events.find((e) => e.type === 'error' && e.error.code !== 'CONNECTION_LOST');
+    if (specific) this.handlers.onEvent(specific);
+  }
+
   pause(): void {
     this.socket.pause();
   }

@@ -25,7 +25,7 @@ export type PipeVerification =
 
 /** The options that authenticate the peer, as named in messages and --help. */
 export const VERIFY_OPTIONS_HINT =
-  '--code, --passphrase-file (or ARCTALK_PASSPHRASE), --expect-sas "WORD WORD WORD", or --unverified (lets the relay read everything)';
+  '--passphrase-file (or ARCTALK_PASSPHRASE), --expect-sas "WORD WORD WORD", or --unverified (lets the relay read everything)';
 
 /** What the policy reads from the configuration. */
 export interface VerificationConfig {

@@ -98,6 +98,9 @@ export async function startMitm(options: { passphrase?: string } = {}): Promise<
         deliver(leg.other);
       } else if (event.type === 'error') {
         leg.error = event.error.code;
+        // A failed check ends the MITM's session with that victim: it hangs up, as a
+        // client does (a relay that stalls instead leaves the victim waiting).
+        leg.socket.end();
       }
     }
   };

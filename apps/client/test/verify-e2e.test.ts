@@ -42,7 +42,7 @@ describe('pipe mode with nothing to authenticate the peer and no terminal', () =
         input: SECRET,
       });
       expect(code, stderr).toBe(2);
-      for (const option of ['--code', '--passphrase-file', '--expect-sas', '--unverified']) {
+      for (const option of ['--passphrase-file', '--expect-sas', '--unverified']) {
         expect(stderr).toContain(option);
       }
       expect(stderr).toMatch(/^arctalk: pipe mode sends nothing until the peer is authenticated/m);

@@ -98,28 +98,28 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'a wrong protocol version',
+    name: 'a wrong protocol version (1, the version before)',
     code: ErrorCode.UNSUPPORTED_VERSION,
     act: (c) =>
       c.write(
-        encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room: 'v', name: 'v', version: 2 }) }),
+        encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room: 'v', name: 'v', version: 1 }) }),
       ),
   },
   {
     name: 'a malformed HELLO',
     code: ErrorCode.BAD_HELLO,
-    act: (c) => c.write(frame(FrameType.HELLO, [1, 5, 0x61])),
+    act: (c) => c.write(frame(FrameType.HELLO, [2, 5, 0x61])),
   },
   {
     // §3.1: no empty "default" room, which each client would hash differently
     name: 'a HELLO with an empty room',
     code: ErrorCode.BAD_HELLO,
-    act: (c) => c.write(frame(FrameType.HELLO, [1, 0, 1, 0x61])),
+    act: (c) => c.write(frame(FrameType.HELLO, [2, 0, 1, 0x61])),
   },
   {
     name: 'a HELLO with a control character in the room',
     code: ErrorCode.BAD_HELLO,
-    act: (c) => c.write(frame(FrameType.HELLO, [1, 1, 0x07, 1, 0x61])),
+    act: (c) => c.write(frame(FrameType.HELLO, [2, 1, 0x07, 1, 0x61])),
   },
   {
     name: 'a PING over 32 bytes',

@@ -537,7 +537,7 @@ export class Handshake {
     return step as Extract<Step, { at: A }>;
   }
 
-  /** §5.3: the CPace ISK from our scalar and both shares (Ya first), then the scalar is zeroed. */
+  /** §5.4: the CPace ISK from our scalar and both shares (Ya first), then the scalar is zeroed. */
   #isk(own: OwnKex, initiatorShare: Uint8Array, responderShare: Uint8Array): Uint8Array {
     const empty = new Uint8Array(0);
     try {
@@ -597,7 +597,7 @@ export class Handshake {
   }
 }
 
-/** §5.3: this session's CPace inputs (PRS, CI, sid), the names in initiator-responder order. */
+/** §5.4: this session's CPace inputs (PRS, CI, sid), the names in initiator-responder order. */
 function pakeOf(c: HandshakeConfig) {
   const initiator = c.role === 'initiator';
   return pakeInput(c.passphrase, c.room, initiator ? c.name : c.peerName, initiator ? c.peerName : c.name);

@@ -129,7 +129,7 @@ export function passphraseBytes(passphrase: Uint8Array | string): Uint8Array {
 }
 
 /**
- * The CPace inputs of a session (PROTOCOL.md §5.3; draft-irtf-cfrg-cpace-21 §7.1,
+ * The CPace inputs of a session (PROTOCOL.md §5.4; draft-irtf-cfrg-cpace-21 §7.1,
  * §10.1): PRS is the code or passphrase (its bytes, NFC UTF-8 for text), or empty
  * when there is none (CPace then authenticates nothing and the SAS must be
  * compared); CI binds the protocol, the room and both names,
