@@ -163,7 +163,7 @@ describe('failures', () => {
     // Each side checks the other's CONFIRM and fails on its own.
     expect([alice.code, bob.code], alice.stderr + bob.stderr).toEqual([5, 5]);
     expect(alice.stderr).toMatch(
-      /arctalk: authentication failed \/ tampering detected \(AUTH_FAILED\): wrong code or passphrase/,
+      /arctalk: authentication failed \/ tampering detected \(AUTH_FAILED\): (key confirmation failed: )?wrong code or passphrase/,
     );
     expect(alice.stdout.length + bob.stdout.length).toBe(0);
     expect(sasOf(alice.stderr)).toBeUndefined();
