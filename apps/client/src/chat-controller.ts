@@ -5,7 +5,7 @@
  * components only draw a ChatView; tty-mode.tsx wires this to a socket.
  */
 import type { SessionEvent } from '@arctalk/protocol';
-import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import {
   type Command,
   editLine,
@@ -16,6 +16,12 @@ import {
   type InputState,
 } from './line-edit.js';
 import { handshakeTimeoutMessage } from './messages.js';
+import {
+  type ConversationInput,
+  type ConversationState,
+  initialConversation,
+  reduceConversation,
+} from './outcome.js';
 import { PaneBuffer } from './pane.js';
 import { sanitizeLine } from './sanitize.js';
 import { sasMatches } from './verification.js';
@@ -128,7 +134,10 @@ export class ChatController {
   private readonly listeners = new Set<() => void>();
   private link: ChatLink | undefined;
   private inputState: InputState = emptyInput;
-  private peerLeftCleanly = false;
+  /** the end-of-conversation rules, shared with pipe mode (outcome.ts) */
+  private conversation: ConversationState = initialConversation();
+  /** we sent END on /quit and wait for the peer's (a second ^C leaves at once) */
+  private awaitingPeerEnd = false;
   private redraws = 0;
   private readonly options: ChatOptions;
   /** the notice that goes away by itself (set by ^L) */
@@ -211,7 +220,15 @@ export class ChatController {
    */
   handleEvent(event: SessionEvent): void {
     const { phase } = this.view;
+    if (this.awaitingPeerEnd) {
+      if (event.type === 'text') this.view.theirs.write(event.data);
+      this.reduce(event);
+      if (this.conversation.outcome) void this.finish();
+      else this.update({});
+      return;
+    }
     if (phase === 'failed' || phase === 'closing' || phase === 'ended') return;
+    this.reduce(event);
     switch (event.type) {
       case 'waiting':
         this.update({
@@ -267,25 +284,30 @@ export class ChatController {
         break;
       case 'closed':
         break;
-      case 'peer-left':
-        this.peerLeftCleanly = event.ended || this.view.phase === 'peer-ended';
+      case 'peer-left': {
+        const ended = event.ended || phase === 'peer-ended';
         this.view.theirs.flush();
         this.update({
           phase: 'peer-left',
           notice: {
-            text: this.peerLeftCleanly
+            text: ended
               ? `${this.peer()} has left. You can read the conversation; /quit or ^C to exit.`
               : `${this.peer()} left without ending the conversation. /quit or ^C to exit.`,
-            tone: this.peerLeftCleanly ? 'info' : 'warn',
+            tone: ended ? 'info' : 'warn',
           },
         });
         break;
+      }
       case 'error':
-        this.fail(event.error);
+        this.fail();
         break;
       default:
         break;
     }
+  }
+
+  private reduce(input: ConversationInput): void {
+    this.conversation = reduceConversation(this.conversation, input);
   }
 
   /**
@@ -296,15 +318,21 @@ export class ChatController {
    */
   handleClose(expected: boolean, error?: Error): void {
     const { phase } = this.view;
-    if (expected || phase === 'failed' || phase === 'closing' || phase === 'ended') return;
+    if (expected || phase === 'failed' || phase === 'ended') return;
+    if (phase === 'closing' && !this.awaitingPeerEnd) return;
     if (phase === 'peer-left') {
       // Nothing more could come anyway: stay readable until the user quits.
       return;
     }
     const reason = error ? `: ${(error as NodeJS.ErrnoException).code ?? error.message}` : '';
-    const message = `connection to ${this.view.server} lost${reason}`;
+    this.reduce({ type: 'transport-closed', message: `connection to ${this.view.server} lost${reason}` });
+    if (this.awaitingPeerEnd) {
+      void this.finish();
+      return;
+    }
+    const message = this.conversation.outcome?.message ?? 'connection lost';
     this.update({ phase: 'failed', notice: { text: message, tone: 'error' } });
-    this.exit(ExitCode.CONNECTION_LOST, message);
+    this.exit(this.conversation.outcome?.code ?? ExitCode.CONNECTION_LOST, message);
   }
 
   /**
@@ -321,17 +349,19 @@ export class ChatController {
     this.exit(ExitCode.HANDSHAKE_TIMEOUT, message);
   }
 
-  private fail(error: unknown): void {
-    const { code, message } =
-      typeof error === 'object' && error !== null && 'code' in error
-        ? classifyError(error as ClassifiableError)
-        : {
-            code: ExitCode.INTERNAL,
-            message: `internal error: ${(error as Error)?.message ?? String(error)}`,
-          };
+  /** A session error (already reduced) or a local failure: show it, close, exit with its code. */
+  private fail(error?: unknown): void {
+    if (error !== undefined) {
+      this.reduce({
+        type: 'local-error',
+        message: `internal error: ${(error as Error)?.message ?? String(error)}`,
+      });
+    }
+    const outcome = this.conversation.outcome ?? { code: ExitCode.INTERNAL, message: 'internal error' };
+    const message = outcome.message ?? 'internal error';
     this.update({ phase: 'failed', notice: { text: message, tone: 'error' } });
     this.link?.close();
-    this.exit(code, message);
+    this.exit(outcome.code, message);
   }
 
   private peer(): string {
@@ -339,23 +369,52 @@ export class ChatController {
   }
 
   /**
-   * Ends the conversation as `/quit` and ^C do: send END, wait for it to be written, close.
+   * Ends the conversation as `/quit` and ^C do (PROTOCOL.md §6.4): send END, then wait
+   * for the peer's END so that both ENDs cross and both sides end cleanly; a second
+   * quit while waiting (or `now`, for a signal that must not wait) leaves at once.
+   *
+   * @param now - leave without waiting for the peer's END
    */
-  async quit(): Promise<void> {
+  async quit(now = false): Promise<void> {
     const { phase } = this.view;
+    if (this.awaitingPeerEnd) {
+      this.reduce({ type: 'user-left' });
+      await this.finish();
+      return;
+    }
     if (phase === 'closing' || phase === 'failed' || phase === 'ended') return;
     this.update({ phase: 'closing', notice: { text: 'Closing…', tone: 'info' } });
-    const code = phase === 'peer-left' && !this.peerLeftCleanly ? ExitCode.PEER_LEFT : ExitCode.OK;
-    const message =
-      code === ExitCode.PEER_LEFT ? `${this.peer()} left before ending the conversation` : undefined;
     try {
-      if (this.link && (phase === 'secured' || phase === 'peer-ended')) await this.link.end();
+      if (this.link && (phase === 'secured' || phase === 'peer-ended')) {
+        await this.link.end();
+        this.reduce({ type: 'sent-end' });
+      }
+    } catch {
+      this.link?.close();
+    }
+    if (this.conversation.outcome === undefined && phase === 'secured' && !now) {
+      this.awaitingPeerEnd = true;
+      this.update({
+        notice: { text: `Waiting for ${this.peer()} to finish… (^C again to leave now)`, tone: 'info' },
+      });
+      return;
+    }
+    this.reduce({ type: 'user-left' });
+    await this.finish();
+  }
+
+  /** Closes the connection gracefully and exits with the conversation's outcome. */
+  private async finish(): Promise<void> {
+    this.awaitingPeerEnd = false;
+    this.update({ phase: 'closing' });
+    try {
       await this.link?.finish();
     } catch {
       this.link?.close();
     }
+    const outcome = this.conversation.outcome ?? { code: ExitCode.OK, message: undefined };
     this.update({ phase: 'ended', notice: { text: 'Conversation ended.', tone: 'info' } });
-    this.exit(code, message);
+    this.exit(outcome.code, outcome.message);
   }
 
   /**
@@ -510,7 +569,10 @@ export class ChatController {
     try {
       this.link?.send(effect.bytes);
     } catch (error) {
-      this.fail(error);
+      if (typeof error === 'object' && error !== null && 'code' in error) {
+        this.reduce({ type: 'error', error: error as never });
+        this.fail();
+      } else this.fail(error);
       return;
     }
     this.view.mine.write(effect.bytes);

@@ -16,8 +16,9 @@ import type { Readable, Writable } from 'node:stream';
 import type { SessionEvent } from '@arctalk/protocol';
 import type { ClientConfig } from './config.js';
 import { CannotConnectError, Connection, connectTcp, createSession } from './connection.js';
-import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { handshakeTimeoutMessage, SAS_ADVICE } from './messages.js';
+import { type ConversationInput, initialConversation, reduceConversation } from './outcome.js';
 import { SafeTextStream, sanitizeLine } from './sanitize.js';
 import type { TerminalPrompt } from './terminal-prompt.js';
 import { isYes, pipeVerification, sasMatches } from './verification.js';
@@ -124,19 +125,14 @@ export async function runPipe(
       resolve(code);
     };
 
-    const onFatal = (error: unknown) => {
-      if (typeof error === 'object' && error !== null && 'code' in error) {
-        const { code, message } = classifyError(error as ClassifiableError);
-        void settle(code, message);
-      } else {
-        void settle(ExitCode.INTERNAL, `internal error: ${(error as Error)?.message ?? String(error)}`);
-      }
+    // The end-of-conversation rules, shared with terminal mode (outcome.ts).
+    let conversation = initialConversation('peer');
+    const apply = (input: ConversationInput) => {
+      conversation = reduceConversation(conversation, input);
+      const { outcome } = conversation;
+      if (outcome) void settle(outcome.code, outcome.message);
     };
-
-    /** Both directions are done: a clean end. */
-    const maybeComplete = () => {
-      if (session.ended && session.peerEnded) void settle(ExitCode.OK);
-    };
+    const onFatal = (error: unknown) => apply({ type: 'error', error: error as never });
 
     const onData = (chunk: Uint8Array) => {
       if (settled) return;
@@ -150,7 +146,7 @@ export async function runPipe(
       stdinDone = true;
       if (settled) return;
       status('end of input: sent END, waiting for the peer to finish');
-      connection.end().then(maybeComplete, onFatal);
+      connection.end().then(() => apply({ type: 'sent-end' }), onFatal);
     };
 
     const startReading = () => {
@@ -231,6 +227,7 @@ export async function runPipe(
           break;
         case 'paired':
           peerName = sanitizeLine(event.peerName, 64);
+          apply(event);
           status(`paired with ${peerName} (you are the ${event.role}); securing`);
           break;
         case 'secured':
@@ -246,19 +243,12 @@ export async function runPipe(
           break;
         case 'peer-ended':
           status(`${peerName} has finished sending`);
-          maybeComplete();
+          apply(event);
           break;
         case 'closed':
-          maybeComplete();
-          break;
         case 'peer-left':
-          if (session.ended && session.peerEnded) maybeComplete();
-          else if (!event.ended && !session.peerEnded)
-            void settle(ExitCode.PEER_LEFT, `${peerName} left before ending the conversation`);
-          else void settle(ExitCode.PEER_LEFT, `${peerName} left before receiving everything we sent`);
-          break;
         case 'error':
-          onFatal(event.error);
+          apply(event);
           break;
         default:
           break;
@@ -276,7 +266,7 @@ export async function runPipe(
         onClose: (expected, error) => {
           if (settled || expected) return;
           const reason = error ? `: ${(error as NodeJS.ErrnoException).code ?? error.message}` : '';
-          void settle(ExitCode.CONNECTION_LOST, `connection to ${config.address} lost${reason}`);
+          apply({ type: 'transport-closed', message: `connection to ${config.address} lost${reason}` });
         },
         onHandshakeTimeout: () =>
           void settle(ExitCode.HANDSHAKE_TIMEOUT, handshakeTimeoutMessage(config.handshakeTimeoutMs)),
@@ -291,10 +281,12 @@ export async function runPipe(
       },
       config.handshakeTimeoutMs,
     );
-    stdin.on('error', (error) => void settle(ExitCode.INTERNAL, `cannot read stdin: ${error.message}`));
+    stdin.on('error', (error) =>
+      apply({ type: 'local-error', message: `cannot read stdin: ${error.message}` }),
+    );
     stdout.on('error', (error: NodeJS.ErrnoException) => {
       // The reader went away (EPIPE): nothing more can be delivered.
-      void settle(ExitCode.INTERNAL, `cannot write stdout: ${error.code ?? error.message}`);
+      apply({ type: 'local-error', message: `cannot write stdout: ${error.code ?? error.message}` });
     });
     // Read nothing before the channel is secured: what we would read could not be sent yet.
     stdin.pause();

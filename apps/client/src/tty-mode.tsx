@@ -104,9 +104,10 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
     // Stopped: this runs after fg (SIGCONT), much later. Not stopped: it runs at once.
     setTimeout(() => resume(Date.now() - before > 1000), 200).unref();
   };
-  // ^C typed is a key (raw mode); a signal from outside quits the same way: END first.
+  // ^C typed is a key (raw mode); SIGINT from outside quits the same way (END, then
+  // wait for the peer's; twice leaves at once). SIGTERM and SIGHUP leave at once, END first.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = () => void controller.quit();
+  const onSignal = (signal: NodeJS.Signals) => void controller.quit(signal !== 'SIGINT');
   for (const signal of signals) process.on(signal, onSignal);
 
   const close = async (code: ExitCodeValue, message: string | undefined): Promise<ExitCodeValue> => {

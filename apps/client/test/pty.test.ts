@@ -93,11 +93,12 @@ describe('arctalk in a terminal', () => {
 
     // Colours are on by default (the NO_COLOR test below checks they go).
     expect(alice.raw()).toMatch(/\x1b\[(?:3|9)[0-9]m/);
+    // /quit sends END and waits for the peer's (PROTOCOL.md §6.4): both ENDs cross, both exit 0.
     alice.type('/quit\r');
-    expect(await within(alice.exited, 10_000, 'alice to exit')).toBe(0);
-    await bob.waitForScreen('alice has left');
+    await alice.waitForScreen('Waiting for bob to finish');
+    await bob.waitForScreen('alice has finished');
     bob.type('\x03');
-    expect(await within(bob.exited, 10_000, 'bob to exit')).toBe(0);
+    expect(await within(Promise.all([alice.exited, bob.exited]), 10_000, 'both to exit')).toEqual([0, 0]);
   });
 
   it('live mode: keystrokes, erase, word-erase and kill show on the other screen as typed', async () => {

@@ -372,16 +372,49 @@ describe('App (keyboard)', () => {
     app.unmount();
   });
 
-  it('^C quits like /quit: sends END, closes, exits 0', async () => {
+  it('^C quits like /quit: sends END, waits for the peer END (both ENDs cross), closes, exits 0', async () => {
     const { chat, link } = securedController();
     const app = render(<App controller={chat} theme={plain} columns={80} rows={24} />);
     await tick();
     app.stdin.write('\x03');
-    const outcome = await chat.outcome;
-    expect(outcome).toEqual({ code: 0, message: undefined });
+    await tick();
     expect(link.ended).toBe(true);
+    expect(link.finished).toBe(false);
+    expect(app.lastFrame()).toContain('Waiting for bob to finish');
+    chat.handleEvent({ type: 'text', data: utf8('last words') });
+    chat.handleEvent({ type: 'peer-ended' });
+    chat.handleEvent({ type: 'closed' });
+    expect(await chat.outcome).toEqual({ code: 0, message: undefined });
     expect(link.finished).toBe(true);
     app.unmount();
+  });
+
+  it('^C twice leaves at once (the user chose to: exit 0; the peer will see PEER_LEFT)', async () => {
+    const { chat, link } = securedController();
+    const app = render(<App controller={chat} theme={plain} columns={80} rows={24} />);
+    await tick();
+    app.stdin.write('\x03');
+    await tick();
+    app.stdin.write('\x03');
+    expect(await chat.outcome).toEqual({ code: 0, message: undefined });
+    expect(link.ended && link.finished).toBe(true);
+    app.unmount();
+  });
+
+  it('the peer ENDs and leaves before our END: exit 6, as in pipe mode (one reducer)', async () => {
+    const { chat } = securedController();
+    chat.handleEvent({ type: 'peer-ended' });
+    chat.handleEvent({ type: 'peer-left', ended: true });
+    chat.handleActions([{ type: 'text', text: '/quit' }, { type: 'enter' }]);
+    expect(await chat.outcome).toEqual({ code: 6, message: 'bob left before receiving everything you sent' });
+  });
+
+  it('after the peer ENDed, /quit sends our END and exits 0 at once (both ENDs crossed)', async () => {
+    const { chat, link } = securedController();
+    chat.handleEvent({ type: 'peer-ended' });
+    chat.handleActions([{ type: 'text', text: '/quit' }, { type: 'enter' }]);
+    expect(await chat.outcome).toEqual({ code: 0, message: undefined });
+    expect(link.ended && link.finished).toBe(true);
   });
 
   it('/quit after the peer vanished without END exits with the peer-left code', async () => {
