@@ -5,15 +5,8 @@
  * whatever `session.takeOutput()` holds afterwards goes back out, in order.
  */
 import net from 'node:net';
-import { ClientSession, lengths, messageLengths, type SessionEvent } from '@arctalk/protocol';
+import { ClientSession, type SessionEvent } from '@arctalk/protocol';
 import type { ClientConfig } from './config.js';
-
-/**
- * Plaintext bytes per DATA frame: the most that fits the smallest frame cap a
- * conforming relay or peer may set (PROTOCOL.md §2: 2048 bytes of type + body, less
- * the type byte, offset and tag), so the client works with any server `--max-frame`.
- */
-export const MAX_CHUNK = lengths.minMaxFrameLength - 1 - messageLengths.offset - messageLengths.tag;
 
 /**
  * The most bytes the client lets wait unsent in its socket. Its own text is paced by
@@ -345,16 +338,15 @@ export class Connection {
   }
 
   /**
-   * Sends text, split into DATA frames of at most {@link MAX_CHUNK} bytes.
+   * Sends text: the session splits it into DATA frames that fit the path
+   * ({@link ClientSession.maxDataLength}), written in one socket write.
    *
    * @param bytes - plaintext
    * @returns false if the socket's buffer is full: pause the source until onDrain
    * @throws LocalProtocolError from the session (NOT_SECURED, ENDED, BUDGET_EXHAUSTED)
    */
   send(bytes: Uint8Array): boolean {
-    for (let offset = 0; offset < bytes.length; offset += MAX_CHUNK) {
-      this.session.send(bytes.subarray(offset, Math.min(bytes.length, offset + MAX_CHUNK)));
-    }
+    this.session.send(bytes);
     return this.flush();
   }
 

@@ -19,7 +19,7 @@ import type { Role } from './envelope';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { encodeFrame, FrameType } from './frame';
 import { commitmentOf, deriveKeys, pakeInput, transcriptHash } from './keys';
-import { RecordState, recordLengths } from './record';
+import { MAX_DATA_LENGTH, RecordState, recordLengths } from './record';
 
 /** Sizes of the client-to-client message fields, in bytes. */
 export const messageLengths = Object.freeze({
@@ -585,7 +585,9 @@ export class Handshake {
     const secured: Secured = {
       sas: keys.sas,
       sasWords: keys.sasWords,
-      send: new RecordState(out, { budget: c.sendBudget }),
+      // DATA sized to the smallest frame cap every relay must accept (§2); once the relay
+      // announces its cap, this is maxDataLengthFor(the smaller of its and the peer's cap).
+      send: new RecordState(out, { budget: c.sendBudget, maxDataLength: MAX_DATA_LENGTH }),
       receive: new RecordState(inn),
     };
     keys.initiatorConfirmKey.fill(0);

@@ -33,10 +33,21 @@ export const recordLengths = Object.freeze({
 });
 
 /**
+ * The most plaintext one DATA frame carries on a path whose smallest frame cap is
+ * `frameCap` (§2, §6.1): `frameCap − 1 − 8 − 16` (65511 for the default 65536).
+ *
+ * @param frameCap - the smallest cap on the path (type + body bytes), at least 2048
+ * @returns plaintext bytes per DATA frame
+ */
+export function maxDataLengthFor(frameCap: number): number {
+  return frameCap - 1 - recordLengths.offset - recordLengths.tag;
+}
+
+/**
  * The most plaintext one DATA frame carries when a sender may assume only the
  * smallest frame cap (2048, §2): 2048 − 1 − 8 − 16 = 2023 bytes.
  */
-export const MAX_DATA_LENGTH = lengths.minMaxFrameLength - 1 - recordLengths.offset - recordLengths.tag;
+export const MAX_DATA_LENGTH = maxDataLengthFor(lengths.minMaxFrameLength);
 
 const HEADER = lengths.header;
 const { offset: OFFSET, tag: TAG } = recordLengths;
@@ -52,7 +63,7 @@ const END_TYPE = Uint8Array.of(FrameType.END);
  * @example
  * ```ts
  * const out = new RecordState(keys.i2r, { budget: DEFAULT_BYTE_BUDGET });
- * const frames = out.encodeData(new TextEncoder().encode('hi'));
+ * const bytes = out.encodeData(new TextEncoder().encode('hi')); // one DATA frame, ready to write
  * ```
  */
 export class RecordState {
@@ -96,32 +107,42 @@ export class RecordState {
   }
 
   /**
-   * Encrypts and tags `text` at the current offset, as whole DATA frames.
+   * Encrypts and tags `text` at the current offset, as whole DATA frames written
+   * back to back into one new array (one write for the transport). Each frame is
+   * built in place: the plaintext is copied to its slot and encrypted there, and
+   * the tag is computed over the frame's own `type | offset | ciphertext` bytes.
    *
-   * @param text - plaintext (not modified); empty gives no frame
-   * @returns the frames (header included), each at most `maxDataLength` of plaintext
+   * @param text - plaintext (not modified); empty gives an empty array
+   * @returns the frames (headers included), each carrying at most `maxDataLength` bytes
+   *   of plaintext, concatenated
    * @throws LocalProtocolError BUDGET_EXHAUSTED past the budget (nothing is encoded)
    */
-  encodeData(text: Uint8Array): Uint8Array[] {
+  encodeData(text: Uint8Array): Uint8Array {
     if (this.#offset + text.length > this.#budget) {
       throw new LocalProtocolError(
         'BUDGET_EXHAUSTED',
         `sending ${text.length} bytes would pass the budget of ${this.#budget} (${this.budgetRemaining} left): end() and start a new session`,
       );
     }
-    const frames: Uint8Array[] = [];
-    for (let i = 0; i < text.length; i += this.#maxData) {
-      const chunk = text.subarray(i, Math.min(i + this.#maxData, text.length));
-      const n = chunk.length;
-      const frame = new Uint8Array(HEADER + OFFSET + n + TAG);
-      _writeHeader(frame, 0, 1 + OFFSET + n + TAG, FrameType.DATA);
-      _putU64(frame, HEADER, this.#offset);
-      this.#stream.xor(chunk, frame.subarray(HEADER + OFFSET, HEADER + OFFSET + n));
-      frame.set(this.#tag(DATA_TYPE, frame.subarray(HEADER, HEADER + OFFSET + n)), HEADER + OFFSET + n);
+    const max = this.#maxData;
+    const count = Math.ceil(text.length / max);
+    const out = new Uint8Array(text.length + count * (HEADER + OFFSET + TAG));
+    for (let i = 0, at = 0; i < text.length; i += max) {
+      const n = Math.min(max, text.length - i);
+      const ct = at + HEADER + OFFSET;
+      _writeHeader(out, at, 1 + OFFSET + n + TAG, FrameType.DATA);
+      _putU64(out, at + HEADER, this.#offset);
+      // Copy, then encrypt in place: source and destination share their alignment, so
+      // RC4 takes its word-at-a-time path whatever the caller's offsets.
+      const slot = out.subarray(ct, ct + n);
+      slot.set(text.subarray(i, i + n));
+      this.#stream.xor(slot, slot);
+      // MAC input = type (the header's last byte) | offset | ciphertext, contiguous here.
+      out.set(this.#mac.digest(out.subarray(at + HEADER - 1, ct + n)).subarray(0, TAG), ct + n);
       this.#offset += n;
-      frames.push(frame);
+      at = ct + n + TAG;
     }
-    return frames;
+    return out;
   }
 
   /**
@@ -144,10 +165,12 @@ export class RecordState {
    * does the stream advance.
    *
    * @param body - the DATA frame body
-   * @returns the plaintext (a new array)
-   * @throws RemoteProtocolError as above
+   * @param out - optional destination for the plaintext, at least as long as the
+   *   ciphertext (untouched when a check fails); default a new array
+   * @returns the plaintext: `out.subarray(0, n)`, or a new array
+   * @throws RemoteProtocolError as above; RangeError for an `out` too short
    */
-  decodeData(body: Uint8Array): Uint8Array {
+  decodeData(body: Uint8Array, out?: Uint8Array): Uint8Array {
     if (body.length < OFFSET + 1 + TAG) {
       throw new RemoteProtocolError('MALFORMED_FRAME', `DATA body of ${body.length} bytes is too short`);
     }
@@ -166,7 +189,16 @@ export class RecordState {
     if (this.#offset + ciphertext.length > this.#budget) {
       throw new RemoteProtocolError('BUDGET_EXHAUSTED', 'the peer sent past the byte budget');
     }
-    const data = this.#stream.xor(ciphertext);
+    let data: Uint8Array;
+    if (out === undefined) data = ciphertext.slice();
+    else if (out.length < ciphertext.length) {
+      throw new RangeError(`"out" expected at least ${ciphertext.length} bytes, got ${out.length}`);
+    } else {
+      data = out.subarray(0, ciphertext.length);
+      data.set(ciphertext);
+    }
+    // Copied first, decrypted in place: source and destination share their alignment.
+    this.#stream.xor(data, data);
     this.#offset += data.length;
     return data;
   }

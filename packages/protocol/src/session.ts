@@ -43,7 +43,10 @@ import {
 } from './frame';
 import { DEFAULT_MIN_GROUP_BITS, defaultGroupFor, groupId, Handshake, type Secured } from './handshake';
 import { passphraseBytes } from './keys';
-import { DEFAULT_BYTE_BUDGET, MAX_DATA_LENGTH } from './record';
+import { DEFAULT_BYTE_BUDGET, MAX_DATA_LENGTH, recordLengths } from './record';
+
+/** Bytes of a DATA body that are not plaintext: offset and tag. */
+const DATA_OVERHEAD = recordLengths.offset + recordLengths.tag;
 
 /** Options of {@link ClientSession}. Only `name` is required. */
 export interface SessionOptions {
@@ -212,6 +215,42 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze(
   ).map((t): Transition => Object.freeze({ ...t, from: Object.freeze([...t.from]) })),
 );
 
+/**
+ * Consecutive `text` events of one `receive()` call become one (the DATA frames of
+ * one transport read, decrypted in order): one write for the app instead of one per
+ * frame. Nothing moves across another event, so order and errors are unchanged.
+ */
+function joinTexts(events: SessionEvent[]): SessionEvent[] {
+  if (events.length < 2) return events;
+  const joined: SessionEvent[] = [];
+  let run: Uint8Array[] = [];
+  const flush = () => {
+    if (run.length > 0) joined.push({ type: 'text', data: run.length === 1 ? run[0]! : adjacentOrCopy(run) });
+    run = [];
+  };
+  for (const event of events) {
+    if (event.type === 'text') run.push(event.data);
+    else {
+      flush();
+      joined.push(event);
+    }
+  }
+  flush();
+  return joined;
+}
+
+/** The parts as one array: a view when they lie back to back in one buffer (receive() decrypts so), else a copy. */
+function adjacentOrCopy(parts: Uint8Array[]): Uint8Array {
+  const first = parts[0]!;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return concatBytes(...parts);
+    end += p.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
 const INDEX = new Map<string, Transition[]>();
 for (const t of TRANSITIONS) {
   for (const s of t.from) {
@@ -263,6 +302,9 @@ export class ClientSession {
   #handshake: Handshake | undefined;
   /** exists once the peer's CONFIRM verified: the SAS and the two directions */
   #secured: Secured | undefined;
+  /** receive(): where the DATA frames of the current call are decrypted, and how far */
+  #plain: Uint8Array | undefined;
+  #plainAt = 0;
 
   /**
    * @param options - `name` is required; see {@link SessionOptions} for the defaults
@@ -376,9 +418,12 @@ export class ClientSession {
   get error(): ProtocolError | undefined {
     return this.#error;
   }
-  /** The largest plaintext one DATA frame carries (longer `send`s are split): 2023 bytes. */
+  /**
+   * The largest plaintext one DATA frame carries (longer `send`s are split): what the
+   * sending record was given once secured; before that, 2023 bytes (the smallest cap, §2).
+   */
   get maxDataLength(): number {
-    return MAX_DATA_LENGTH;
+    return this.#secured?.send.maxDataLength ?? MAX_DATA_LENGTH;
   }
 
   /**
@@ -466,7 +511,8 @@ export class ClientSession {
    * Feeds bytes from the transport (in any split).
    *
    * @param bytes - the next bytes received
-   * @returns the events they produce, in order. A fault of the peer or the relay
+   * @returns the events they produce, in order (the DATA frames of one call that follow
+   *   each other give one `text` event with all their plaintext). A fault of the peer or the relay
    *   ends the list with `{ type: 'error' }` (a {@link RemoteProtocolError}); an
    *   exception none of the checks meant to raise — a bug in this library — ends it
    *   with an INTERNAL {@link InternalProtocolError}, never reported as tampering.
@@ -490,6 +536,13 @@ export class ClientSession {
     const events: SessionEvent[] = [];
     try {
       const { frames, error } = this.#decoder.decode(bytes);
+      // One array for the plaintext of every DATA frame of this call, decrypted back to
+      // back, so that their text events join without a copy.
+      let room = 0;
+      for (const f of frames)
+        if (f.type === FrameType.DATA) room += Math.max(0, f.body.length - DATA_OVERHEAD);
+      this.#plain = room > 0 ? new Uint8Array(room) : undefined;
+      this.#plainAt = 0;
       for (const frame of frames) {
         const name = frameTypeName(frame.type)!;
         const row = this.#find(name);
@@ -505,7 +558,7 @@ export class ClientSession {
     } catch (e) {
       this.#fail(e, events);
     }
-    return events;
+    return joinTexts(events);
   }
 
   /**
@@ -617,7 +670,10 @@ export class ClientSession {
         this.#queueFrame(FrameType.PING, new Uint8Array(0));
         return;
       case 'sendData':
-        this.#output.push(...this.#records().send.encodeData(body));
+        {
+          const bytes = this.#records().send.encodeData(body);
+          if (bytes.length > 0) this.#output.push(bytes);
+        }
         return;
       case 'sendEnd':
         this.#output.push(this.#records().send.encodeEnd());
@@ -692,9 +748,12 @@ export class ClientSession {
         events.push({ type: 'secured', sas: secured.sas, sasWords: secured.sasWords });
         return;
       }
-      case 'onData':
-        events.push({ type: 'text', data: this.#records().receive.decodeData(body) });
+      case 'onData': {
+        const data = this.#records().receive.decodeData(body, this.#plain?.subarray(this.#plainAt));
+        this.#plainAt += data.length;
+        events.push({ type: 'text', data });
         return;
+      }
       case 'onEnd':
         this.#records().receive.decodeEnd(body);
         events.push({ type: 'peer-ended' });

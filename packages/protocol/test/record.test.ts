@@ -19,6 +19,7 @@ function direction(options: { sendBudget?: number; receiveBudget?: number } = {}
   };
 }
 const bodies = (frames: Uint8Array[]) => new FrameDecoder().push(concat(frames)).map((f) => f.body);
+const frameLengths = (bytes: Uint8Array) => new FrameDecoder().push(bytes).map((f) => 5 + f.body.length);
 const codeOf = (f: () => unknown) => {
   try {
     f();
@@ -42,10 +43,11 @@ describe('RecordState: one direction of the record layer (§6)', () => {
         const { send, receive } = direction();
         const got: Uint8Array[] = [];
         for (const text of texts) {
-          const frames = send.encodeData(text);
-          expect(frames.length).toBe(Math.ceil(text.length / MAX_DATA_LENGTH));
-          for (const f of frames) expect(f.length).toBeLessThanOrEqual(2048);
-          for (const body of bodies(frames)) got.push(receive.decodeData(body));
+          const bytes = send.encodeData(text);
+          const sizes = frameLengths(bytes);
+          expect(sizes.length).toBe(Math.ceil(text.length / MAX_DATA_LENGTH));
+          for (const size of sizes) expect(size - 4).toBeLessThanOrEqual(2048);
+          for (const body of bodies([bytes])) got.push(receive.decodeData(body));
         }
         expect(concat(got)).toEqual(concat(texts));
         expect(receive.offset).toBe(send.offset);
@@ -56,13 +58,29 @@ describe('RecordState: one direction of the record layer (§6)', () => {
     );
   });
 
+  it('decodeData into a caller-owned array: written at its start; too short is a RangeError; a refused frame leaves it untouched', () => {
+    const { send, receive } = direction();
+    const [a, b] = bodies([send.encodeData(utf8('hello')), send.encodeData(utf8('world'))]);
+    const out = new Uint8Array(12).fill(0xee);
+    expect(() => receive.decodeData(a!, out.subarray(0, 4))).toThrow(RangeError);
+    const got = receive.decodeData(a!, out.subarray(1));
+    expect(new TextDecoder().decode(got)).toBe('hello');
+    expect(got.buffer).toBe(out.buffer);
+    expect([out[0], out[6]]).toEqual([0xee, 0xee]);
+    const forged = b!.slice();
+    forged[forged.length - 1]! ^= 1;
+    const before = out.slice();
+    expect(codeOf(() => receive.decodeData(forged, out.subarray(6)))).toBe('AUTH_FAILED');
+    expect(out).toEqual(before);
+  });
+
   it('the receiver budget at its edge: exactly the budget arrives, one byte more is BUDGET_EXHAUSTED', () => {
     const { send, receive } = direction({ receiveBudget: 5 });
-    for (const body of bodies([...send.encodeData(utf8('12')), ...send.encodeData(utf8('345'))])) {
+    for (const body of bodies([send.encodeData(utf8('12')), send.encodeData(utf8('345'))])) {
       receive.decodeData(body);
     }
     expect(receive.offset).toBe(5);
-    const [over] = bodies(send.encodeData(utf8('6')));
+    const [over] = bodies([send.encodeData(utf8('6'))]);
     expect(codeOf(() => receive.decodeData(over!))).toBe('BUDGET_EXHAUSTED');
     expect(receive.offset).toBe(5);
   });
@@ -84,7 +102,7 @@ describe('RecordState: one direction of the record layer (§6)', () => {
 
   it('names the error of every malformed DATA and END (§6.1, §6.2)', () => {
     const { send, receive } = direction();
-    const [data] = bodies(send.encodeData(utf8('hello')));
+    const [data] = bodies([send.encodeData(utf8('hello'))]);
     const end = bodies([direction().send.encodeEnd()])[0]!;
     expect(codeOf(() => receive.decodeData(data!.subarray(0, 24)))).toBe('MALFORMED_FRAME'); // n = 0
     for (const n of [0, 8, 23, 25, 40]) {

@@ -107,11 +107,47 @@ describe('two sessions through a Relay, in memory', () => {
     expect(alice.maxDataLength).toBe(2048 - 1 - 8 - 16);
     const big = new Uint8Array(8000).map((_, i) => i & 0xff);
     alice.send(big);
-    net.pump();
+    const wire = alice.takeOutput(); // one array: the four frames back to back
+    const frames = new FrameDecoder({ maxFrameLength: 2048 }).push(wire);
+    expect(frames.map((f) => f.body.length - 8 - 16)).toEqual([2023, 2023, 2023, 1931]);
+    for (const [to, list] of net.run(net.relay.receive('alice', wire))) {
+      for (const b of list) net.deliver(to, b);
+    }
+    // bob got them in one read: one text event with all of it
     const texts = net.ev('bob').flatMap((e) => (e.type === 'text' ? [e.data] : []));
-    expect(texts.map((t) => t.length)).toEqual([2023, 2023, 2023, 1931]);
+    expect(texts.map((t) => t.length)).toEqual([8000]);
     expect(concat(texts)).toEqual(big);
     expect(bob.received).toBe(8000);
+  });
+
+  it('DATA frames of one read give one text event; other events and reads keep them apart', () => {
+    const { net, alice, bob } = securedPair();
+    const frames: Uint8Array[] = [];
+    for (const text of ['ab', 'cd', 'ef']) {
+      alice.send(utf8(text));
+      frames.push(alice.takeOutput());
+    }
+    alice.end();
+    const end = alice.takeOutput();
+    const texts = (events: SessionEvent[]) =>
+      events.map((e) => (e.type === 'text' ? new TextDecoder().decode(e.data) : e.type));
+    // after the handshake the relay forwards bytes verbatim: feed bob alice's frames directly
+    expect(texts(bob.receive(concat([frames[0]!, frames[1]!])))).toEqual(['abcd']);
+    expect(texts(bob.receive(concat([frames[2]!, end])))).toEqual(['ef', 'peer-ended']);
+    expect(net.errorOf('bob')).toBeUndefined();
+  });
+
+  it('a forged frame after good ones in the same read: their text first, then the error', () => {
+    const { alice, bob } = securedPair();
+    alice.send(utf8('good'));
+    const good = alice.takeOutput();
+    alice.send(utf8('evil'));
+    const bad = alice.takeOutput().slice();
+    bad[bad.length - 1]! ^= 1; // a tag bit
+    const events = bob.receive(concat([good, bad]));
+    expect(events.map((e) => e.type)).toEqual(['text', 'error']);
+    expect(new TextDecoder().decode((events[0] as { data: Uint8Array }).data)).toBe('good');
+    expect(bob.received).toBe(4);
   });
 
   it('rooms keep pairs apart; a third joiner is refused with ROOM_FULL', () => {
