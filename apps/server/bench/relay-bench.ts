@@ -19,6 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, encodeHello, FrameDecoder, FrameType } from '@arctalk/protocol';
+import { formatSpread, loadLine, machineLine, spread } from '../../../scripts/bench-common';
 
 type Kind = 'arctalk' | 'bare';
 const KINDS: Kind[] = ['arctalk', 'bare'];
@@ -27,11 +28,12 @@ const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
 const only = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',') : ['messages', 'bulk', 'memory']);
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const FRAME_SIZE = 64; // bytes on the wire: 4 length + 1 type + 59 body
-const MEASURE_MS = quick ? 1_000 : 3_000;
-const WARMUP_MS = quick ? 300 : 1_000;
-const BULK_BYTES = (quick ? 128 : 512) * 1024 * 1024;
+const MEASURE_MS = quick ? 1_000 : 2_000;
+const WARMUP_MS = quick ? 300 : 500;
+const BULK_BYTES = (quick ? 128 : 256) * 1024 * 1024;
 const IDLE_PAIRS = quick ? 250 : 1_000;
-const ROUNDS = quick ? 1 : 2;
+/** Paired rounds: arctalk and bare alternate which goes first; each figure is the median with its range. */
+const ROUNDS = quick ? 3 : 5;
 
 // ---------------------------------------------------------------------------
 // Relay processes
@@ -309,15 +311,23 @@ async function idleMemory(kind: Kind): Promise<MemoryResult> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const best = <T>(results: T[], key: (r: T) => number) => results.reduce((a, b) => (key(b) > key(a) ? b : a));
+/** Median (min–max) of some values, formatted like the rest of the table. */
+const cell = (values: number[], digits = 0) => {
+  const x = spread(values);
+  return `${fmt(x.median, digits)} (${fmt(x.min, digits)}–${fmt(x.max, digits)})`;
+};
+/** Per-pair ratios a[i] / b[i]: median (min–max). */
+const ratios = (a: number[], b: number[]) => spread(a.map((x, i) => x / b[i]!));
 
 async function main(): Promise<void> {
-  console.log(`arctalk-server vs bare Node relay (${quick ? 'quick' : 'full'} run, best of ${ROUNDS})`);
-  console.log(`node ${process.version}, ${FRAME_SIZE}-byte frames, ${MEASURE_MS} ms per measurement\n`);
+  console.log(
+    `arctalk-server vs bare Node relay (${quick ? 'quick' : 'full'} run): ${ROUNDS} paired, interleaved rounds; median (min–max); ratio per pair`,
+  );
+  console.log(machineLine());
+  console.log(`${FRAME_SIZE}-byte frames, ${MEASURE_MS} ms per measurement\n`);
   const rows: string[][] = [['scenario', 'arctalk', 'bare', 'ratio']];
   const goals: string[] = [];
   const goal = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
 
   if (only.has('messages') || only.has('bulk')) {
     const relays = { arctalk: await startRelay('arctalk'), bare: await startRelay('bare') };
@@ -333,47 +343,61 @@ async function main(): Promise<void> {
             runs[kind].push(await messages(relays[kind], pairCount, window));
           }
         }
-        const a = best(runs.arctalk, (r) => r.messagesPerSecond);
-        const b = best(runs.bare, (r) => r.messagesPerSecond);
-        const ratio = a.messagesPerSecond / b.messagesPerSecond;
+        const mpsA = runs.arctalk.map((r) => r.messagesPerSecond);
+        const mpsB = runs.bare.map((r) => r.messagesPerSecond);
+        const ratio = ratios(mpsA, mpsB);
         rows.push([
           `${pairCount} pair(s), ${window} in flight each way: msg/s`,
-          fmt(a.messagesPerSecond),
-          fmt(b.messagesPerSecond),
-          `${fmt(ratio, 2)}x`,
+          cell(mpsA),
+          cell(mpsB),
+          `${formatSpread(ratio)}x`,
         ]);
-        const cpuA = Math.min(...runs.arctalk.map((r) => r.cpuPerMessage));
-        const cpuB = Math.min(...runs.bare.map((r) => r.cpuPerMessage));
-        rows.push(['  relay CPU per message (µs)', fmt(cpuA, 2), fmt(cpuB, 2), `${fmt(cpuA / cpuB, 2)}x`]);
+        const cpuA = runs.arctalk.map((r) => r.cpuPerMessage);
+        const cpuB = runs.bare.map((r) => r.cpuPerMessage);
         rows.push([
-          '  one-way latency p50 / p99 (ms)',
-          `${fmt(a.p50, 3)} / ${fmt(a.p99, 3)}`,
-          `${fmt(b.p50, 3)} / ${fmt(b.p99, 3)}`,
+          '  relay CPU per message (µs)',
+          cell(cpuA, 2),
+          cell(cpuB, 2),
+          `${formatSpread(ratios(cpuA, cpuB))}x`,
+        ]);
+        const med = (values: number[]) => spread(values).median;
+        rows.push([
+          '  one-way latency p50 / p99 (ms), medians',
+          `${fmt(med(runs.arctalk.map((r) => r.p50)), 3)} / ${fmt(med(runs.arctalk.map((r) => r.p99)), 3)}`,
+          `${fmt(med(runs.bare.map((r) => r.p50)), 3)} / ${fmt(med(runs.bare.map((r) => r.p99)), 3)}`,
           '',
         ]);
         if (pairCount === 1000) {
-          goals.push(`goal >= 0.7x bare msg/s at 1000 pairs: ${fmt(ratio, 2)}x, ${goal(ratio >= 0.7)}`);
+          goals.push(
+            `goal >= 0.7x bare msg/s at 1000 pairs: ${formatSpread(ratio)}x, ${goal(ratio.median >= 0.7)}`,
+          );
         }
       }
     }
     if (only.has('bulk')) {
       const runs: Record<Kind, BulkResult[]> = { arctalk: [], bare: [] };
-      for (let round = 0; round < ROUNDS + 1; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse())
           runs[kind].push(await bulk(relays[kind]));
       }
-      const a = Math.max(...runs.arctalk.map((r) => r.mibPerSecond));
-      const b = Math.max(...runs.bare.map((r) => r.mibPerSecond));
-      const cpuA = Math.min(...runs.arctalk.map((r) => r.cpuPerMiB));
-      const cpuB = Math.min(...runs.bare.map((r) => r.cpuPerMiB));
+      const a = runs.arctalk.map((r) => r.mibPerSecond);
+      const b = runs.bare.map((r) => r.mibPerSecond);
+      const cpuA = runs.arctalk.map((r) => r.cpuPerMiB);
+      const cpuB = runs.bare.map((r) => r.cpuPerMiB);
+      const ratio = ratios(a, b);
       rows.push([
         `bulk, 1 pair, ${BULK_BYTES / 1024 / 1024} MiB in 64 KiB frames: MiB/s`,
-        fmt(a),
-        fmt(b),
-        `${fmt(a / b, 2)}x`,
+        cell(a),
+        cell(b),
+        `${formatSpread(ratio)}x`,
       ]);
-      rows.push(['  relay CPU per MiB (ms)', fmt(cpuA, 3), fmt(cpuB, 3), `${fmt(cpuA / cpuB, 2)}x`]);
-      goals.push(`goal >= 0.8x bare bulk throughput: ${fmt(a / b, 2)}x, ${goal(a / b >= 0.8)}`);
+      rows.push([
+        '  relay CPU per MiB (ms)',
+        cell(cpuA, 3),
+        cell(cpuB, 3),
+        `${formatSpread(ratios(cpuA, cpuB))}x`,
+      ]);
+      goals.push(`goal >= 0.8x bare bulk throughput: ${formatSpread(ratio)}x, ${goal(ratio.median >= 0.8)}`);
     }
     await relays.arctalk.stop();
     await relays.bare.stop();
@@ -382,31 +406,28 @@ async function main(): Promise<void> {
   if (only.has('memory')) {
     const runs: Record<Kind, MemoryResult[]> = { arctalk: [], bare: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of KINDS) runs[kind].push(await idleMemory(kind));
+      for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse())
+        runs[kind].push(await idleMemory(kind));
     }
-    const median = (values: number[]) => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
-    const rss = {
-      arctalk: median(runs.arctalk.map((r) => r.rssPerConnection)),
-      bare: median(runs.bare.map((r) => r.rssPerConnection)),
-    };
-    const heap = {
-      arctalk: median(runs.arctalk.map((r) => r.heapPerConnection)),
-      bare: median(runs.bare.map((r) => r.heapPerConnection)),
-    };
+    const rssA = runs.arctalk.map((r) => r.rssPerConnection / 1024);
+    const rssB = runs.bare.map((r) => r.rssPerConnection / 1024);
+    const heapA = runs.arctalk.map((r) => r.heapPerConnection / 1024);
+    const heapB = runs.bare.map((r) => r.heapPerConnection / 1024);
     rows.push([
-      `memory per idle connection (${IDLE_PAIRS * 2} conns): RSS`,
-      kib(rss.arctalk),
-      kib(rss.bare),
-      `${fmt(rss.arctalk / rss.bare, 2)}x`,
+      `memory per idle connection (${IDLE_PAIRS * 2} conns): RSS KiB`,
+      cell(rssA, 1),
+      cell(rssB, 1),
+      `${formatSpread(ratios(rssA, rssB))}x`,
     ]);
     rows.push([
-      '  heap + external after GC',
-      kib(heap.arctalk),
-      kib(heap.bare),
-      `${fmt(heap.arctalk / heap.bare, 2)}x`,
+      '  heap + external after GC, KiB',
+      cell(heapA, 1),
+      cell(heapB, 1),
+      `${formatSpread(ratios(heapA, heapB))}x`,
     ]);
+    const rss = spread(rssA);
     goals.push(
-      `goal < 16 KiB per idle connection: ${kib(rss.arctalk)} RSS, ${goal(rss.arctalk < 16 * 1024)}`,
+      `goal < 16 KiB per idle connection: ${formatSpread(rss, 1)} KiB RSS, ${goal(rss.median < 16)}`,
     );
   }
 
@@ -417,6 +438,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(`\n${goals.join('\n')}`);
+  console.log(loadLine());
 }
 
 await main();

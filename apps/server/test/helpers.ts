@@ -255,6 +255,12 @@ export interface SessionClient {
   /** Flushes the session's pending output to the socket. */
   flush(): void;
   sendText(text: string): void;
+  /**
+   * The next `length` bytes of the peer's text, as UTF-8. Text is a byte stream: the
+   * DATA frames of one socket read arrive as one text event, so texts sent one by one
+   * may arrive joined; bytes past `length` are kept for the next call.
+   */
+  readText(length: number, timeout?: number): Promise<string>;
 }
 
 /** Connects a ClientSession to the server and sends its HELLO. */
@@ -274,7 +280,8 @@ export async function sessionClient(port: number, options: SessionOptions): Prom
   socket.on('error', () => {});
   session.start();
   flush();
-  return {
+  let pending = new Uint8Array(0);
+  const client: SessionClient = {
     session,
     socket,
     events,
@@ -282,6 +289,18 @@ export async function sessionClient(port: number, options: SessionOptions): Prom
     sendText(text) {
       session.send(new TextEncoder().encode(text));
       flush();
+    },
+    async readText(length, timeout = 10_000) {
+      while (pending.length < length) {
+        const { data } = await client.waitFor('text', timeout);
+        const joined = new Uint8Array(pending.length + data.length);
+        joined.set(pending);
+        joined.set(data, pending.length);
+        pending = joined;
+      }
+      const text = new TextDecoder().decode(pending.subarray(0, length));
+      pending = pending.slice(length);
+      return text;
     },
     async waitFor(type, timeout = 10_000) {
       for (;;) {
@@ -291,6 +310,7 @@ export async function sessionClient(port: number, options: SessionOptions): Prom
       }
     },
   };
+  return client;
 }
 
 /** Connects two sessions in `room` and waits until both are secured. */

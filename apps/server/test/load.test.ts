@@ -68,7 +68,6 @@ describe('load', () => {
         b.sendText(`${i}:b:${m}`);
       }
     }
-    const decoder = new TextDecoder();
     await Promise.all(
       pairs.flatMap(([a, b], i) =>
         [
@@ -77,22 +76,27 @@ describe('load', () => {
         ].map(async ([client, from]) => {
           const c = client as SessionClient;
           for (let m = 0; m < MESSAGES; m++) {
-            const event = await c.waitFor('text', 60_000);
-            const got = decoder.decode(event.data);
-            if (got !== `${i}:${from}:${m}`) expect(got).toBe(`${i}:${from}:${m}`);
+            const expected = `${i}:${from}:${m}`;
+            const got = await c.readText(expected.length, 60_000);
+            if (got !== expected) expect(got).toBe(expected);
           }
         }),
       ),
     );
 
-    // Exactly once: nothing beyond the expected events arrived anywhere.
-    for (const [a, b] of pairs) {
-      expect(a.events.all.map((e) => e.type).join()).toBe(
-        ['waiting', 'paired', 'secured', ...Array(MESSAGES).fill('text')].join(),
-      );
-      expect(b.events.all.map((e) => e.type).join()).toBe(
-        ['paired', 'secured', ...Array(MESSAGES).fill('text')].join(),
-      );
+    // Exactly once: nothing beyond the expected events and bytes arrived anywhere (the
+    // texts of one socket read arrive joined in one text event).
+    const textBytes = (c: SessionClient) =>
+      c.events.all.reduce((n, e) => n + (e.type === 'text' ? e.data.length : 0), 0);
+    for (const [i, [a, b]] of pairs.entries()) {
+      const typesOf = (c: SessionClient) =>
+        c.events.all.map((e) => e.type).filter((t, k, all) => t !== 'text' || all[k - 1] !== 'text');
+      expect(typesOf(a).join()).toBe(['waiting', 'paired', 'secured', 'text'].join());
+      expect(typesOf(b).join()).toBe(['paired', 'secured', 'text'].join());
+      const sent = (from: string) =>
+        Array.from({ length: MESSAGES }, (_, m) => `${i}:${from}:${m}`.length).reduce((x, y) => x + y, 0);
+      expect(textBytes(a)).toBe(sent('b'));
+      expect(textBytes(b)).toBe(sent('a'));
       expect(a.session.received).toBe(b.session.sent);
       expect(b.session.received).toBe(a.session.sent);
     }

@@ -39,11 +39,7 @@ describe('pairing and forwarding', () => {
       bob.sendText(`hello alice ${i} ${'x'.repeat(i * 500)}`);
     }
     // DATA is a byte stream (§6): a long text may arrive over several DATA frames
-    const readText = async (c: typeof alice, length: number) => {
-      let got = '';
-      while (got.length < length) got += text((await c.waitFor('text')).data);
-      return got;
-    };
+    const readText = (c: typeof alice, length: number) => c.readText(length);
     for (let i = 0; i < 20; i++) {
       expect(await readText(bob, `hello bob ${i}`.length)).toBe(`hello bob ${i}`);
       const long = `hello alice ${i} ${'x'.repeat(i * 500)}`;

@@ -7,8 +7,9 @@
  * offsets) and the three classic vectors, once in one call and once fed in pieces; the table
  * says which ones are correct. Then, per chunk size, each implementation runs for ROUND_MS
  * per round, the implementations interleaved in a rotating order, and the median of ROUNDS
- * rounds is reported as MB/s (10^6 bytes per second of this process's CPU time) and as a
- * ratio to OpenSSL measured in the same run. The machine may be shared: CPU time, the
+ * rounds is reported as MB/s (10^6 bytes per second of this process's CPU time), with its
+ * range, and as a ratio to OpenSSL taken per round (each implementation's rate over
+ * OpenSSL's in the same round): the median ratio and its range (min–max). The machine may be shared: CPU time, the
  * median and the interleaving damp other processes' noise, but do not remove it (they
  * still compete for caches and cores).
  *
@@ -19,7 +20,7 @@
  */
 import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
+import { formatSpread, loadLine, machineLine, spread } from '../../../scripts/bench-common';
 import { createRC4 } from '../src/index';
 import classic from '../test/vectors/classic.json';
 import rfc6229 from '../test/vectors/rfc6229.json';
@@ -169,12 +170,6 @@ function verify(impl: Impl, pieces?: number[]): { ok: number; total: number } {
   return { ok, total };
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 /**
  * MB/s of `update` on `chunk`, run for about `ms` of wall-clock time. The rate is taken over
  * this process's CPU time (user + system), not wall-clock time: on a shared machine the
@@ -206,24 +201,16 @@ if (!crypto.getCiphers().includes('rc4')) {
   throw new Error('OpenSSL RC4 is unavailable: run with node --openssl-legacy-provider (pnpm bench does)');
 }
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log('RC4 benchmark');
+console.log(machineLine());
 console.log(
-  `RC4 benchmark — ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`,
-);
-console.log(
-  `median of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms; MB/s = 10^6 bytes per second of CPU time`,
-);
-console.log(
-  `load average at start: ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}\n`,
+  `${ROUNDS} interleaved rounds of ${ROUND_MS} ms; MB/s = 10^6 bytes per second of CPU time; median (min–max); x OpenSSL per round\n`,
 );
 
 const PIECES = [1, 7, 64, 3, 250, 16, 1000, 2];
 const correctness = impls.map((impl) => ({ whole: verify(impl), pieces: verify(impl, PIECES) }));
 
-const results = new Map<string, Map<number, number>>();
+const results = new Map<string, Map<number, number[]>>();
 for (const size of SIZES) {
   const chunk = crypto.getRandomValues(new Uint8Array(size));
   for (const impl of impls) measure(impl, chunk, 50); // warm-up
@@ -236,7 +223,7 @@ for (const size of SIZES) {
   }
   impls.forEach((impl, n) => {
     if (!results.has(impl.name)) results.set(impl.name, new Map());
-    results.get(impl.name)!.set(size, median(samples[n]!));
+    results.get(impl.name)!.set(size, samples[n]!);
   });
 }
 
@@ -258,7 +245,12 @@ const rows = impls.map((impl, n) => {
     mark(c.pieces),
     ...SIZES.flatMap((s) => {
       const v = results.get(impl.name)!.get(s)!;
-      return [v.toFixed(v < 10 ? 2 : 0), `${(v / openssl.get(s)!).toFixed(2)}x`];
+      const ref = openssl.get(s)!;
+      const rate = spread(v);
+      return [
+        formatSpread(rate, rate.median < 10 ? 2 : 0),
+        `${formatSpread(spread(v.map((x, r) => x / ref[r]!)))}x`,
+      ];
     }),
   ];
 });
@@ -273,3 +265,4 @@ impls.forEach((impl, n) => {
   const wrong = c.whole.ok !== c.whole.total || c.pieces.ok !== c.pieces.total;
   console.log(`${wrong ? '!' : ' '} ${impl.name}: ${impl.note}`);
 });
+console.log(loadLine());
