@@ -1,14 +1,14 @@
 /**
  * Internal, `"node"` entry only: the node:crypto (OpenSSL) backend of _hash.ts —
  * SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104), HKDF-SHA256 (RFC 5869: Extract is
- * one HMAC, Expand the T(1) | T(2) | … chain of §2.3) and scrypt (RFC 7914). Same
+ * one HMAC, Expand the T(1) | T(2) | … chain of §2.3). Same
  * bytes as the @noble/hashes backend (test/hash-backends.test.ts); results are
  * plain Uint8Arrays, never Buffers, except the record layer's MAC digests, which
  * are read and dropped at once. A key given to node:crypto lives in an OpenSSL
  * key object that `destroy()` can only drop, not zero (as with any copy).
  * @module
  */
-import { createHash, createHmac, createSecretKey, type KeyObject, scryptSync } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { _HashBackend, _Mac } from './_hash';
 
 /** A plain Uint8Array copy of a node Buffer (a Buffer may share a pooled slab). */
@@ -60,14 +60,6 @@ export const _nodeHashes: _HashBackend = Object.freeze<_HashBackend>({
       pos += 32;
     }
     t.fill(0);
-    return out;
-  },
-  scrypt(password, salt, { N, r, p, dkLen }): Uint8Array {
-    // node's default maxmem (32 MiB) is below what N = 2^15, r = 8 needs; allow what the parameters need.
-    const maxmem = 128 * r * (N + p + 2) + 1024 * 1024;
-    const key = scryptSync(password, salt, dkLen, { N, r, p, maxmem });
-    const out = plain(key);
-    key.fill(0);
     return out;
   },
 });

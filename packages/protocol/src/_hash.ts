@@ -1,6 +1,6 @@
 /**
  * Internal: every SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104), HKDF-SHA256
- * (RFC 5869) and scrypt (RFC 7914) call of the protocol goes through this module,
+ * (RFC 5869) call of the protocol goes through this module,
  * so that one place decides which implementation runs. The default, in every
  * runtime, is @noble/hashes (pure JS). The package's `"node"` entry
  * (index.node.ts) installs the node:crypto (OpenSSL) backend of _hash-node.ts at
@@ -10,7 +10,6 @@
  */
 import { expand, extract } from '@noble/hashes/hkdf';
 import { hmac } from '@noble/hashes/hmac';
-import { scrypt as nobleScrypt } from '@noble/hashes/scrypt';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2';
 
 /** @internal A keyed HMAC-SHA256: the key is set once, then one digest per message. */
@@ -30,11 +29,6 @@ export interface _HashBackend {
   keyedMac(key: Uint8Array): _Mac;
   hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array;
   hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
-  scrypt(
-    password: Uint8Array,
-    salt: Uint8Array,
-    params: { N: number; r: number; p: number; dkLen: number },
-  ): Uint8Array;
 }
 
 /** noble's keyed HMAC: the key blocks are hashed once and the state cloned per message. */
@@ -69,7 +63,6 @@ export const _nobleHashes: _HashBackend = Object.freeze<_HashBackend>({
   keyedMac: (key: Uint8Array): _Mac => new NobleMac(key),
   hkdfExtract: (salt: Uint8Array, ikm: Uint8Array) => extract(nobleSha256, ikm, salt),
   hkdfExpand: (prk: Uint8Array, info: Uint8Array, length: number) => expand(nobleSha256, prk, info, length),
-  scrypt: (password, salt, params) => nobleScrypt(password, salt, params),
 });
 
 let backend: _HashBackend = _nobleHashes;
@@ -106,15 +99,6 @@ export function _hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
 /** @internal HKDF-Expand(PRK, info, L) with SHA-256. */
 export function _hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   return backend.hkdfExpand(prk, info, length);
-}
-
-/** @internal scrypt(P, S, N, r, p, dkLen). */
-export function _scrypt(
-  password: Uint8Array,
-  salt: Uint8Array,
-  params: { N: number; r: number; p: number; dkLen: number },
-): Uint8Array {
-  return backend.scrypt(password, salt, params);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * @arctalk/protocol, `"node"` entry: the same API as the default entry, with
- * SHA-256, HMAC-SHA256, HKDF and scrypt done by node:crypto (OpenSSL) instead of
+ * SHA-256, HMAC-SHA256 and HKDF done by node:crypto (OpenSSL) instead of
  * @noble/hashes — same bytes, several times faster on bulk DATA. The default
  * entry (index.ts) stays free of `node:` imports for browsers.
  * @module

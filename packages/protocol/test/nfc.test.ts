@@ -89,7 +89,7 @@ describe('NFC for identifying text', () => {
   });
 
   it('two sessions, one typing NFC and the other NFD for room, names and passphrase, meet and secure', () => {
-    // scrypt is slow by design: two words with a passphrase, the rest without.
+    // Two words with a passphrase (CPace), the rest without.
     WORDS.forEach((word, index) => {
       const name = word.slice(0, 8);
       const secret = index < 2 ? { alice: word, bob: nfd(word) } : undefined;
