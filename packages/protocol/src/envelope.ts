@@ -343,6 +343,32 @@ export function decodeError(body: Uint8Array): ErrorMessage {
 }
 
 /**
+ * What a client reports for the relay's ERROR frame: UNSUPPORTED_VERSION when the
+ * relay (or a peer behind it) speaks another protocol version — incompatible, not
+ * refused — else RELAY_ERROR carrying the numeric code.
+ *
+ * @param body - the ERROR frame body
+ * @returns the error to fail the session with (the message is the relay's, sanitised)
+ * @throws RemoteProtocolError MALFORMED_FRAME for a malformed body, as {@link decodeError}
+ * @example
+ * ```ts
+ * throw relayError(frame.body); // e.g. RELAY_ERROR 'relay error 6 (ROOM_FULL): room is full'
+ * ```
+ */
+export function relayError(body: Uint8Array): RemoteProtocolError {
+  const { code, message } = decodeError(body);
+  if (code === ErrorCode.UNSUPPORTED_VERSION) {
+    return new RemoteProtocolError(
+      'UNSUPPORTED_VERSION',
+      `the relay does not speak arctalk protocol version ${PROTOCOL_VERSION} (it answered: ${message})`,
+      code,
+    );
+  }
+  const name = errorCodeName(code) ?? 'unknown';
+  return new RemoteProtocolError('RELAY_ERROR', `relay error ${code} (${name}): ${message}`, code);
+}
+
+/**
  * Checks an empty body (WAITING, PEER_LEFT).
  *
  * @param what - the frame type name, for the message

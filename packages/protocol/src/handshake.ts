@@ -13,13 +13,13 @@
  */
 import { createDH, type DH, type DHGroup, groups } from '@arctalk/dh';
 import { _equalBytes } from './_hash';
-import { _abytes, _putU16, _readU16 } from './_util';
+import { _abytes, _describe, _putU16, _readU16 } from './_util';
 import { type CPaceShare, cpaceFinish, cpaceLengths, cpaceStart } from './cpace';
 import type { Role } from './envelope';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { encodeFrame, FrameType } from './frame';
 import { commitmentOf, deriveKeys, pakeInput, transcriptHash } from './keys';
-import { MAX_DATA_LENGTH, RecordState, recordLengths } from './record';
+import { MAX_DATA_LENGTH, RecordState } from './record';
 
 /** Sizes of the client-to-client message fields, in bytes. */
 export const messageLengths = Object.freeze({
@@ -33,11 +33,10 @@ export const messageLengths = Object.freeze({
   cpaceShare: cpaceLengths.element,
   /** HMAC-SHA256 in CONFIRM */
   confirm: 32,
-  /** u64 offset in DATA and END (the record layer's, §6) */
-  offset: recordLengths.offset,
-  /** truncated HMAC-SHA256 tag in DATA and END (the record layer's, §6) */
-  tag: recordLengths.tag,
 });
+
+/** Bytes of `u16 suite | u16 group`, the head of COMMIT and KEX. */
+const HEAD = messageLengths.suite + messageLengths.group;
 
 /** Default minimum group size accepted from the peer, in bits. */
 export const DEFAULT_MIN_GROUP_BITS = 2048;
@@ -110,27 +109,46 @@ export function groupId(
   return undefined;
 }
 
-const u16 = _readU16;
-const putU16 = _putU16;
-
-function checkU16(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff) {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"${name}" expected integer 0..65535, got ${String(value)}`,
-    );
+/**
+ * `u16 suite | u16 group | fields…`, the layout COMMIT and KEX share, after checking
+ * each argument in order (suite, group, then each field's length: `[name, value, min, max]`).
+ */
+function encodeHeadAnd(
+  suite: unknown,
+  group: unknown,
+  fields: readonly (readonly [name: string, value: unknown, min: number, max: number])[],
+): Uint8Array {
+  for (const [name, value] of [
+    ['suite', suite],
+    ['group', group],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff) {
+      throw new LocalProtocolError(
+        'INVALID_ARGUMENT',
+        `"${name}" expected integer 0..65535, got ${String(value)}`,
+      );
+    }
   }
-}
-
-function checkBytes(name: string, value: unknown, min: number, max: number): asserts value is Uint8Array {
-  _abytes(name, value);
-  if (value.length < min || value.length > max) {
-    const want = min === max ? `${min}` : `${min}..${max}`;
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"${name}" expected length ${want}, got ${value.length}`,
-    );
+  for (const [name, value, min, max] of fields) {
+    _abytes(name, value);
+    if (value.length < min || value.length > max) {
+      const want = min === max ? `${min}` : `${min}..${max}`;
+      throw new LocalProtocolError(
+        'INVALID_ARGUMENT',
+        `"${name}" expected length ${want}, got ${value.length}`,
+      );
+    }
   }
+  const parts = fields.map((f) => f[1] as Uint8Array);
+  const out = new Uint8Array(HEAD + parts.reduce((n, p) => n + p.length, 0));
+  _putU16(out, 0, suite as number);
+  _putU16(out, 2, group as number);
+  let at = HEAD;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** COMMIT: `u16 suite | u16 group | 32-byte commitment`. */
@@ -153,14 +171,8 @@ export interface Commit {
  * ```
  */
 export function encodeCommit(commit: Commit): Uint8Array {
-  checkU16('suite', commit.suite);
-  checkU16('group', commit.group);
-  checkBytes('commitment', commit.commitment, messageLengths.commitment, messageLengths.commitment);
-  const out = new Uint8Array(4 + messageLengths.commitment);
-  putU16(out, 0, commit.suite);
-  putU16(out, 2, commit.group);
-  out.set(commit.commitment, 4);
-  return out;
+  const n = messageLengths.commitment;
+  return encodeHeadAnd(commit.suite, commit.group, [['commitment', commit.commitment, n, n]]);
 }
 
 /**
@@ -175,10 +187,13 @@ export function encodeCommit(commit: Commit): Uint8Array {
  * ```
  */
 export function decodeCommit(body: Uint8Array): Commit {
-  if (body.length !== 4 + messageLengths.commitment) {
-    throw new RemoteProtocolError('MALFORMED_FRAME', `COMMIT body of ${body.length} bytes, expected 36`);
+  if (body.length !== HEAD + messageLengths.commitment) {
+    throw new RemoteProtocolError(
+      'MALFORMED_FRAME',
+      `COMMIT body of ${body.length} bytes, expected ${HEAD + messageLengths.commitment}`,
+    );
   }
-  return { suite: u16(body, 0), group: u16(body, 2), commitment: body.subarray(4) };
+  return { suite: _readU16(body, 0), group: _readU16(body, 2), commitment: body.subarray(HEAD) };
 }
 
 /**
@@ -207,23 +222,16 @@ export interface Kex {
  * ```
  */
 export function encodeKex(kex: Kex): Uint8Array {
-  checkU16('suite', kex.suite);
-  checkU16('group', kex.group);
-  checkBytes('nonce', kex.nonce, messageLengths.nonce, messageLengths.nonce);
-  checkBytes('cpaceShare', kex.cpaceShare, messageLengths.cpaceShare, messageLengths.cpaceShare);
-  checkBytes('publicKey', kex.publicKey, 1, Number.MAX_SAFE_INTEGER);
-  const fixed = KEX_FIXED;
-  const out = new Uint8Array(fixed + kex.publicKey.length);
-  putU16(out, 0, kex.suite);
-  putU16(out, 2, kex.group);
-  out.set(kex.nonce, 4);
-  out.set(kex.cpaceShare, 4 + messageLengths.nonce);
-  out.set(kex.publicKey, fixed);
-  return out;
+  const { nonce, cpaceShare } = messageLengths;
+  return encodeHeadAnd(kex.suite, kex.group, [
+    ['nonce', kex.nonce, nonce, nonce],
+    ['cpaceShare', kex.cpaceShare, cpaceShare, cpaceShare],
+    ['publicKey', kex.publicKey, 1, Number.MAX_SAFE_INTEGER],
+  ]);
 }
 
 /** Bytes of a KEX body before the public key. */
-const KEX_FIXED = 4 + messageLengths.nonce + messageLengths.cpaceShare;
+const KEX_FIXED = HEAD + messageLengths.nonce + messageLengths.cpaceShare;
 
 /**
  * Decodes a KEX body. The public key's length is checked by the caller against
@@ -243,10 +251,10 @@ export function decodeKex(body: Uint8Array): Kex {
     throw new RemoteProtocolError('MALFORMED_FRAME', `KEX body of ${body.length} bytes is too short`);
   }
   return {
-    suite: u16(body, 0),
-    group: u16(body, 2),
-    nonce: body.subarray(4, 4 + messageLengths.nonce),
-    cpaceShare: body.subarray(4 + messageLengths.nonce, KEX_FIXED),
+    suite: _readU16(body, 0),
+    group: _readU16(body, 2),
+    nonce: body.subarray(HEAD, HEAD + messageLengths.nonce),
+    cpaceShare: body.subarray(HEAD + messageLengths.nonce, KEX_FIXED),
     publicKey: body.subarray(KEX_FIXED),
   };
 }
@@ -269,6 +277,48 @@ const FFDHE_GROUPS = ['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe
  */
 export function defaultGroupFor(minGroupBits: number): GroupName {
   return FFDHE_GROUPS.find((name) => groups[name].bits >= minGroupBits) ?? 'ffdhe8192';
+}
+
+/**
+ * A session's group policy (§4.1) from its options: the minimum size it accepts
+ * from the peer and the group it proposes as initiator, which must meet that minimum.
+ *
+ * @param group - a registered group name or DHGroup; default {@link defaultGroupFor}(minGroupBits)
+ * @param minGroupBits - a positive integer; default {@link DEFAULT_MIN_GROUP_BITS}
+ * @returns the proposed group with its wire id, and the minimum
+ * @throws LocalProtocolError INVALID_ARGUMENT for a minimum that is not a positive integer, a
+ *   group with no wire id, or a group below the minimum
+ * @example
+ * ```ts
+ * groupPolicy(undefined, 3072).group.id; // 0x0101 (ffdhe3072)
+ * ```
+ */
+export function groupPolicy(
+  group?: DHGroup | string,
+  minGroupBits: number = DEFAULT_MIN_GROUP_BITS,
+): { group: { id: number; name: GroupName; group: DHGroup }; minGroupBits: number } {
+  if (!Number.isInteger(minGroupBits) || minGroupBits < 1) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"minGroupBits" expected a positive integer, got ${String(minGroupBits)}`,
+    );
+  }
+  const found = groupId(group ?? defaultGroupFor(minGroupBits));
+  if (found === undefined) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"group" expected a registered group (ffdhe2048..8192, modp2048..8192), got ${
+        typeof group === 'string' ? group : _describe(group)
+      }`,
+    );
+  }
+  if (found.group.bits < minGroupBits) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"group" ${found.name} has ${found.group.bits} bits, below "minGroupBits" ${minGroupBits}`,
+    );
+  }
+  return { group: found, minGroupBits };
 }
 
 // ---------------------------------------------------------------------------
@@ -316,14 +366,15 @@ interface OwnKex {
 type Step =
   /** responder: waiting for COMMIT */
   | { readonly at: 'awaiting-commit' }
-  /** initiator: COMMIT sent, waiting for KEX_r */
-  | { readonly at: 'committed'; readonly own: OwnKex; readonly commitBody: Uint8Array }
-  /** responder: KEX_r sent, waiting for KEX_i */
+  /**
+   * waiting for the peer's KEX: the initiator has sent COMMIT (`commitment` undefined),
+   * the responder KEX_r (`commitment`: the initiator's, to check KEX_i against)
+   */
   | {
-      readonly at: 'exchanged';
+      readonly at: 'committed';
       readonly own: OwnKex;
       readonly commitBody: Uint8Array;
-      readonly commitment: Uint8Array;
+      readonly commitment: Uint8Array | undefined;
       readonly suite: number;
       readonly group: number;
     }
@@ -384,8 +435,16 @@ export class Handshake {
       group: config.group.id,
       commitment: commitmentOf(own.body),
     });
+    const step: Step = {
+      at: 'committed',
+      own,
+      commitBody,
+      commitment: undefined,
+      suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
+      group: config.group.id,
+    };
     return {
-      handshake: new Handshake(config, { at: 'committed', own, commitBody }),
+      handshake: new Handshake(config, step),
       frames: [encodeFrame({ type: FrameType.COMMIT, body: commitBody })],
     };
   }
@@ -419,10 +478,10 @@ export class Handshake {
       pakeOf(this.#config),
     );
     this.#step = {
-      at: 'exchanged',
+      at: 'committed',
       own,
       commitBody,
-      commitment: commitBody.subarray(4),
+      commitment: commitBody.subarray(HEAD),
       suite: commit.suite,
       group: commit.group,
     };
@@ -430,48 +489,35 @@ export class Handshake {
   }
 
   /**
-   * Initiator: checks KEX_r (§4.2: length, suite/group, key length, reflection,
-   * validity), reveals KEX_i and sends CONFIRM_i.
+   * Checks the peer's KEX (§4.2). The responder checks KEX_i against the commitment
+   * FIRST (COMMITMENT_MISMATCH, whatever else is wrong with it); then both check, in
+   * order: length, suite/group (PARAMETER_MISMATCH), key length, reflection, validity.
+   * The keys are then derived; the initiator reveals KEX_i and sends CONFIRM_i, the
+   * responder holds CONFIRM_r until CONFIRM_i has verified.
    *
-   * @param body - the responder's KEX body
-   * @returns [KEX_i, CONFIRM_i]
+   * @param body - the peer's KEX body
+   * @returns [KEX_i, CONFIRM_i] for the initiator; nothing yet for the responder
    */
-  onResponderKex(body: Uint8Array): Uint8Array[] {
+  onKex(body: Uint8Array): Uint8Array[] {
     const step = this.#expect('committed');
-    const kex = decodeKex(body);
-    if (kex.suite !== SUITE_FFDH_RC4DROP3072_HMACSHA256 || kex.group !== this.#config.group.id) {
-      throw new RemoteProtocolError('PARAMETER_MISMATCH', 'the responder KEX names another suite or group');
-    }
-    const responderKexBody = body.slice();
-    const shared = sharedSecret(step.own, kex.publicKey);
-    const isk = this.#isk(step.own, step.own.cpace.share, kex.cpaceShare);
-    const kexFrame = encodeFrame({ type: FrameType.KEX, body: step.own.body });
-    const confirm = this.#derive(shared, isk, step.commitBody, responderKexBody, step.own.body);
-    return [kexFrame, confirm];
-  }
-
-  /**
-   * Responder: checks KEX_i against the commitment FIRST (COMMITMENT_MISMATCH, whatever
-   * else is wrong with it), then suite/group, key length, reflection, validity; derives
-   * the keys but holds CONFIRM_r until CONFIRM_i has verified.
-   *
-   * @param body - the initiator's KEX body
-   * @returns nothing to send yet
-   */
-  onInitiatorKex(body: Uint8Array): Uint8Array[] {
-    const step = this.#expect('exchanged');
-    if (!_equalBytes(commitmentOf(body), step.commitment)) {
+    const initiator = this.#config.role === 'initiator';
+    const peer = initiator ? 'responder' : 'initiator';
+    if (step.commitment !== undefined && !_equalBytes(commitmentOf(body), step.commitment)) {
       throw new RemoteProtocolError('COMMITMENT_MISMATCH', 'the initiator KEX does not match its commitment');
     }
     const kex = decodeKex(body);
     if (kex.suite !== step.suite || kex.group !== step.group) {
-      throw new RemoteProtocolError('PARAMETER_MISMATCH', 'the initiator KEX names another suite or group');
+      throw new RemoteProtocolError('PARAMETER_MISMATCH', `the ${peer} KEX names another suite or group`);
     }
-    const initiatorKexBody = body.slice();
-    const shared = sharedSecret(step.own, kex.publicKey);
-    const isk = this.#isk(step.own, kex.cpaceShare, step.own.cpace.share);
-    this.#derive(shared, isk, step.commitBody, step.own.body, initiatorKexBody);
-    return [];
+    const own = step.own;
+    const peerBody = body.slice();
+    const shared = sharedSecret(own, kex.publicKey);
+    const [kexI, kexR] = initiator ? [own.body, peerBody] : [peerBody, own.body];
+    const [shareI, shareR] = initiator
+      ? [own.cpace.share, kex.cpaceShare]
+      : [kex.cpaceShare, own.cpace.share];
+    const confirm = this.#derive(shared, this.#isk(own, shareI, shareR), step.commitBody, kexR, kexI);
+    return initiator ? [encodeFrame({ type: FrameType.KEX, body: own.body }), confirm] : [];
   }
 
   /**
@@ -516,7 +562,7 @@ export class Handshake {
   /** Zeroes what the handshake still holds (secret exponent, derived record keys). */
   wipe(): void {
     const step = this.#step;
-    if (step.at === 'committed' || step.at === 'exchanged') {
+    if (step.at === 'committed') {
       step.own.secretKey.fill(0);
       step.own.cpace.secret.fill(0);
     }

@@ -14,14 +14,11 @@ import { _defaultRandomBytes, _describe } from './_util';
 import {
   DEFAULT_ROOM,
   decodeEmpty,
-  decodeError,
   decodePaired,
   decodePing,
-  ErrorCode,
   encodeHello,
-  errorCodeName,
-  PROTOCOL_VERSION,
   type Role,
+  relayError,
   validateName,
   validateRoom,
 } from './envelope';
@@ -41,7 +38,7 @@ import {
   frameTypeName,
   isKnownFrameType,
 } from './frame';
-import { DEFAULT_MIN_GROUP_BITS, defaultGroupFor, groupId, Handshake, type Secured } from './handshake';
+import { groupPolicy, Handshake, type HandshakeConfig, type Secured } from './handshake';
 import { passphraseBytes } from './keys';
 import { DEFAULT_BYTE_BUDGET, MAX_DATA_LENGTH, recordLengths } from './record';
 
@@ -94,17 +91,21 @@ export type SessionEvent =
   | { type: 'closed' }
   | { type: 'error'; error: ProtocolError };
 
-/** The states of a session; see {@link TRANSITIONS}. */
-export type SessionState =
-  | 'idle'
-  | 'hello-sent'
-  | 'waiting'
-  | 'committing'
-  | 'exchanging'
-  | 'confirming'
-  | 'secured'
-  | 'closed'
-  | 'failed';
+/** The states of a session, in the order a session moves through them; see {@link TRANSITIONS}. */
+export const SESSION_STATES = Object.freeze([
+  'idle',
+  'hello-sent',
+  'waiting',
+  'committing',
+  'exchanging',
+  'confirming',
+  'secured',
+  'closed',
+  'failed',
+] as const);
+
+/** A state of a session: one of {@link SESSION_STATES}. */
+export type SessionState = (typeof SESSION_STATES)[number];
 
 /** Inputs of the state machine: the caller's calls, the end of the transport, and received frame types. */
 export type SessionInput = 'start' | 'send' | 'end' | 'ping' | 'eof' | FrameTypeName;
@@ -130,8 +131,7 @@ export type SessionAction =
   | 'onRelayError'
   | 'onPeerLeft'
   | 'onCommit'
-  | 'onResponderKex'
-  | 'onInitiatorKex'
+  | 'onKex'
   | 'onConfirm'
   | 'onData'
   | 'onEnd'
@@ -154,15 +154,7 @@ export interface Transition {
   readonly run: SessionAction;
 }
 
-const STARTED: readonly SessionState[] = [
-  'hello-sent',
-  'waiting',
-  'committing',
-  'exchanging',
-  'confirming',
-  'secured',
-  'closed',
-];
+const STARTED = SESSION_STATES.filter((s) => s !== 'idle' && s !== 'failed');
 const PAIRED: readonly SessionState[] = ['committing', 'exchanging', 'confirming', 'secured'];
 
 /**
@@ -199,8 +191,8 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze(
       { on: 'PEER_LEFT', from: ['closed'], when: (f) => !f.peerLeft, to: 'closed', run: 'onPeerLeft' },
       // the peer: handshake
       { on: 'COMMIT', from: ['committing'], role: 'responder', to: 'exchanging', run: 'onCommit' },
-      { on: 'KEX', from: ['committing'], role: 'initiator', to: 'confirming', run: 'onResponderKex' },
-      { on: 'KEX', from: ['exchanging'], role: 'responder', to: 'confirming', run: 'onInitiatorKex' },
+      { on: 'KEX', from: ['committing'], role: 'initiator', to: 'confirming', run: 'onKex' },
+      { on: 'KEX', from: ['exchanging'], role: 'responder', to: 'confirming', run: 'onKex' },
       { on: 'CONFIRM', from: ['confirming'], to: 'secured', run: 'onConfirm' },
       // the peer: conversation
       { on: 'DATA', from: ['secured'], when: (f) => !f.peerEnded, to: 'same', run: 'onData' },
@@ -214,42 +206,6 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze(
     ] satisfies Transition[]
   ).map((t): Transition => Object.freeze({ ...t, from: Object.freeze([...t.from]) })),
 );
-
-/**
- * Consecutive `text` events of one `receive()` call become one (the DATA frames of
- * one transport read, decrypted in order): one write for the app instead of one per
- * frame. Nothing moves across another event, so order and errors are unchanged.
- */
-function joinTexts(events: SessionEvent[]): SessionEvent[] {
-  if (events.length < 2) return events;
-  const joined: SessionEvent[] = [];
-  let run: Uint8Array[] = [];
-  const flush = () => {
-    if (run.length > 0) joined.push({ type: 'text', data: run.length === 1 ? run[0]! : adjacentOrCopy(run) });
-    run = [];
-  };
-  for (const event of events) {
-    if (event.type === 'text') run.push(event.data);
-    else {
-      flush();
-      joined.push(event);
-    }
-  }
-  flush();
-  return joined;
-}
-
-/** The parts as one array: a view when they lie back to back in one buffer (receive() decrypts so), else a copy. */
-function adjacentOrCopy(parts: Uint8Array[]): Uint8Array {
-  const first = parts[0]!;
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (p.buffer !== first.buffer || p.byteOffset !== end) return concatBytes(...parts);
-    end += p.length;
-  }
-  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
-}
 
 const INDEX = new Map<string, Transition[]>();
 for (const t of TRANSITIONS) {
@@ -283,13 +239,8 @@ type LocalInput = 'start' | 'send' | 'end' | 'ping';
  * ```
  */
 export class ClientSession {
-  readonly #room: string;
-  readonly #name: string;
-  readonly #group: { id: number; group: DHGroup };
-  readonly #minGroupBits: number;
-  readonly #passphrase: Uint8Array | undefined;
-  readonly #randomBytes: (length: number) => Uint8Array;
-  readonly #sendBudget: number;
+  /** what the handshake needs besides the pairing (role, peer name), fixed at construction */
+  readonly #config: Omit<HandshakeConfig, 'role' | 'peerName'>;
   readonly #decoder: FrameDecoder;
 
   #state: SessionState = 'idle';
@@ -318,52 +269,33 @@ export class ClientSession {
         `"options" expected object, got ${_describe(options)}`,
       );
     }
-    validateName(options.name);
-    // NFC (PROTOCOL.md §1): the spelling sent in HELLO and hashed into the transcript.
-    this.#name = options.name.normalize('NFC');
-    const room = options.room ?? DEFAULT_ROOM;
+    const { name, room = DEFAULT_ROOM, randomBytes = _defaultRandomBytes } = options;
+    validateName(name);
     validateRoom(room);
-    this.#room = room.normalize('NFC');
-    const minGroupBits = options.minGroupBits ?? DEFAULT_MIN_GROUP_BITS;
-    if (!Number.isInteger(minGroupBits) || minGroupBits < 1) {
+    const { group, minGroupBits } = groupPolicy(options.group, options.minGroupBits);
+    if (typeof randomBytes !== 'function') {
       throw new LocalProtocolError(
         'INVALID_ARGUMENT',
-        `"minGroupBits" expected a positive integer, got ${String(minGroupBits)}`,
+        `"randomBytes" expected function, got ${_describe(randomBytes)}`,
       );
     }
-    this.#minGroupBits = minGroupBits;
-    const group = groupId(options.group ?? defaultGroupFor(minGroupBits));
-    if (group === undefined) {
+    const sendBudget = options.byteBudget ?? DEFAULT_BYTE_BUDGET;
+    if (!Number.isSafeInteger(sendBudget) || sendBudget < 1 || sendBudget > DEFAULT_BYTE_BUDGET) {
       throw new LocalProtocolError(
         'INVALID_ARGUMENT',
-        `"group" expected a registered group (ffdhe2048..8192, modp2048..8192), got ${
-          typeof options.group === 'string' ? options.group : _describe(options.group)
-        }`,
+        `"byteBudget" expected an integer 1..2^30, got ${String(sendBudget)}`,
       );
     }
-    if (group.group.bits < minGroupBits) {
-      throw new LocalProtocolError(
-        'INVALID_ARGUMENT',
-        `"group" ${group.name} has ${group.group.bits} bits, below "minGroupBits" ${minGroupBits}`,
-      );
-    }
-    this.#group = group;
-    this.#passphrase = options.passphrase === undefined ? undefined : passphraseBytes(options.passphrase);
-    if (options.randomBytes !== undefined && typeof options.randomBytes !== 'function') {
-      throw new LocalProtocolError(
-        'INVALID_ARGUMENT',
-        `"randomBytes" expected function, got ${_describe(options.randomBytes)}`,
-      );
-    }
-    this.#randomBytes = options.randomBytes ?? _defaultRandomBytes;
-    const budget = options.byteBudget ?? DEFAULT_BYTE_BUDGET;
-    if (!Number.isSafeInteger(budget) || budget < 1 || budget > DEFAULT_BYTE_BUDGET) {
-      throw new LocalProtocolError(
-        'INVALID_ARGUMENT',
-        `"byteBudget" expected an integer 1..2^30, got ${String(budget)}`,
-      );
-    }
-    this.#sendBudget = budget;
+    this.#config = {
+      // NFC (PROTOCOL.md §1): the spelling sent in HELLO and hashed into the transcript.
+      room: room.normalize('NFC'),
+      name: name.normalize('NFC'),
+      group,
+      minGroupBits,
+      passphrase: options.passphrase === undefined ? undefined : passphraseBytes(options.passphrase),
+      randomBytes,
+      sendBudget,
+    };
     this.#decoder = new FrameDecoder({
       maxFrameLength: _checkMaxFrameLength(options.maxFrameLength),
       acceptType: isKnownFrameType,
@@ -404,7 +336,7 @@ export class ClientSession {
   }
   /** Bytes this side may still send before its budget is spent. */
   get sendBudgetRemaining(): number {
-    return this.#secured?.send.budgetRemaining ?? this.#sendBudget;
+    return this.#secured?.send.budgetRemaining ?? this.#config.sendBudget;
   }
   /** Whether this side has sent END. */
   get ended(): boolean {
@@ -511,8 +443,8 @@ export class ClientSession {
    * Feeds bytes from the transport (in any split).
    *
    * @param bytes - the next bytes received
-   * @returns the events they produce, in order (the DATA frames of one call that follow
-   *   each other give one `text` event with all their plaintext). A fault of the peer or the relay
+   * @returns the events they produce, in order (DATA frames of one call that follow
+   *   each other give one `text` event with all their plaintext, in one array). A fault of the peer or the relay
    *   ends the list with `{ type: 'error' }` (a {@link RemoteProtocolError}); an
    *   exception none of the checks meant to raise — a bug in this library — ends it
    *   with an INTERNAL {@link InternalProtocolError}, never reported as tampering.
@@ -558,7 +490,7 @@ export class ClientSession {
     } catch (e) {
       this.#fail(e, events);
     }
-    return joinTexts(events);
+    return events;
   }
 
   /**
@@ -652,125 +584,88 @@ export class ClientSession {
     this.#handshake = undefined;
     this.#secured?.send.wipe();
     this.#secured?.receive.wipe();
-    this.#passphrase?.fill(0);
+    this.#config.passphrase?.fill(0);
   }
 
-  #queueFrame(type: number, body: Uint8Array): void {
-    this.#output.push(encodeFrame({ type, body }));
+  #queue(...frames: Uint8Array[]): void {
+    for (const f of frames) if (f.length > 0) this.#output.push(f);
   }
 
   #run(action: SessionAction, body: Uint8Array, events: SessionEvent[]): void {
-    switch (action) {
-      case 'none':
-        return;
-      case 'sendHello':
-        this.#queueFrame(FrameType.HELLO, encodeHello({ room: this.#room, name: this.#name }));
-        return;
-      case 'sendPing':
-        this.#queueFrame(FrameType.PING, new Uint8Array(0));
-        return;
-      case 'sendData':
-        {
-          const bytes = this.#records().send.encodeData(body);
-          if (bytes.length > 0) this.#output.push(bytes);
-        }
-        return;
-      case 'sendEnd':
-        this.#output.push(this.#records().send.encodeEnd());
-        return;
-      case 'onWaiting':
-        decodeEmpty('WAITING', body);
-        events.push({ type: 'waiting' });
-        return;
-      case 'onPaired': {
-        const { role, peerName } = decodePaired(body);
-        this.#role = role;
-        this.#peerName = peerName;
-        events.push({ type: 'paired', role, peerName });
-        const { handshake, frames } = Handshake.begin({
-          role,
-          room: this.#room,
-          name: this.#name,
-          peerName,
-          group: this.#group,
-          minGroupBits: this.#minGroupBits,
-          passphrase: this.#passphrase,
-          randomBytes: this.#randomBytes,
-          sendBudget: this.#sendBudget,
-        });
-        this.#handshake = handshake;
-        this.#output.push(...frames);
-        return;
-      }
-      case 'onPing':
-        this.#queueFrame(FrameType.PONG, decodePing(body).slice());
-        return;
-      case 'onPong':
-        decodePing(body);
-        events.push({ type: 'pong' });
-        return;
-      case 'onRelayError': {
-        const { code, message } = decodeError(body);
-        const name = errorCodeName(code) ?? 'unknown';
-        if (code === ErrorCode.UNSUPPORTED_VERSION) {
-          // A relay (or a peer behind it) of another protocol version: incompatible, not refused.
-          throw new RemoteProtocolError(
-            'UNSUPPORTED_VERSION',
-            `the relay does not speak arctalk protocol version ${PROTOCOL_VERSION} (it answered: ${message})`,
-            code,
-          );
-        }
-        throw new RemoteProtocolError('RELAY_ERROR', `relay error ${code} (${name}): ${message}`, code);
-      }
-      case 'onPeerLeft': {
-        decodeEmpty('PEER_LEFT', body);
-        // After our CONFIRM_i with a secret, leaving is a used guess (§4.4), not a departure.
-        const departure = this.#handshake?.departureError();
-        if (departure) throw departure;
-        this.#peerLeft = true;
-        events.push({ type: 'peer-left', ended: this.peerEnded });
-        return;
-      }
-      case 'onCommit':
-        this.#output.push(...this.#handshaking().onCommit(body));
-        return;
-      case 'onResponderKex':
-        this.#output.push(...this.#handshaking().onResponderKex(body));
-        return;
-      case 'onInitiatorKex':
-        this.#output.push(...this.#handshaking().onInitiatorKex(body));
-        return;
-      case 'onConfirm': {
-        const { secured, frames } = this.#handshaking().onConfirm(body);
-        this.#output.push(...frames);
-        this.#handshake = undefined;
-        this.#secured = secured;
-        events.push({ type: 'secured', sas: secured.sas, sasWords: secured.sasWords });
-        return;
-      }
-      case 'onData': {
-        const data = this.#records().receive.decodeData(body, this.#plain?.subarray(this.#plainAt));
-        this.#plainAt += data.length;
-        events.push({ type: 'text', data });
-        return;
-      }
-      case 'onEnd':
-        this.#records().receive.decodeEnd(body);
-        events.push({ type: 'peer-ended' });
-        if (this.ended) events.push({ type: 'closed' });
-        return;
-      case 'onConnectionLost':
-        throw (
-          this.#handshake?.departureError() ??
-          new RemoteProtocolError(
-            'CONNECTION_LOST',
-            this.#decoder.buffered > 0
-              ? 'the transport closed inside a frame'
-              : 'the transport closed before the conversation ended',
-          )
-        );
-    }
+    this.#actions[action](body, events);
   }
+
+  /** What each action of the table does; a fault throws (see {@link ClientSession.receive}). */
+  readonly #actions: Record<SessionAction, (body: Uint8Array, events: SessionEvent[]) => void> = {
+    none: () => {},
+    sendHello: () => this.#queue(encodeFrame({ type: FrameType.HELLO, body: encodeHello(this.#config) })),
+    sendPing: () => this.#queue(encodeFrame({ type: FrameType.PING, body: new Uint8Array(0) })),
+    sendData: (text) => this.#queue(this.#records().send.encodeData(text)),
+    sendEnd: () => this.#queue(this.#records().send.encodeEnd()),
+    onWaiting: (body, events) => {
+      decodeEmpty('WAITING', body);
+      events.push({ type: 'waiting' });
+    },
+    onPaired: (body, events) => {
+      const { role, peerName } = decodePaired(body);
+      this.#role = role;
+      this.#peerName = peerName;
+      events.push({ type: 'paired', role, peerName });
+      const { handshake, frames } = Handshake.begin({ ...this.#config, role, peerName });
+      this.#handshake = handshake;
+      this.#queue(...frames);
+    },
+    onPing: (body) => this.#queue(encodeFrame({ type: FrameType.PONG, body: decodePing(body).slice() })),
+    onPong: (body, events) => {
+      decodePing(body);
+      events.push({ type: 'pong' });
+    },
+    onRelayError: (body) => {
+      throw relayError(body);
+    },
+    onPeerLeft: (body, events) => {
+      decodeEmpty('PEER_LEFT', body);
+      // After our CONFIRM_i, leaving is a failed confirmation (§4.4), not a departure.
+      const departure = this.#handshake?.departureError();
+      if (departure) throw departure;
+      this.#peerLeft = true;
+      events.push({ type: 'peer-left', ended: this.peerEnded });
+    },
+    onCommit: (body) => this.#queue(...this.#handshaking().onCommit(body)),
+    onKex: (body) => this.#queue(...this.#handshaking().onKex(body)),
+    onConfirm: (body, events) => {
+      const { secured, frames } = this.#handshaking().onConfirm(body);
+      this.#queue(...frames);
+      this.#handshake = undefined;
+      this.#secured = secured;
+      events.push({ type: 'secured', sas: secured.sas, sasWords: secured.sasWords });
+    },
+    onData: (body, events) => {
+      const data = this.#records().receive.decodeData(body, this.#plain?.subarray(this.#plainAt));
+      this.#plainAt += data.length;
+      // DATA frames that follow each other were decrypted back to back: one text event.
+      const last = events.at(-1);
+      if (
+        last?.type === 'text' &&
+        last.data.buffer === data.buffer &&
+        last.data.byteOffset + last.data.length === data.byteOffset
+      ) {
+        last.data = new Uint8Array(data.buffer, last.data.byteOffset, last.data.length + data.length);
+      } else events.push({ type: 'text', data });
+    },
+    onEnd: (body, events) => {
+      this.#records().receive.decodeEnd(body);
+      events.push({ type: 'peer-ended' });
+      if (this.ended) events.push({ type: 'closed' });
+    },
+    onConnectionLost: () => {
+      const inside = this.#decoder.buffered > 0 ? 'inside a frame' : 'before the conversation ended';
+      throw (
+        this.#handshake?.departureError() ??
+        new RemoteProtocolError('CONNECTION_LOST', `the transport closed ${inside}`)
+      );
+    },
+  };
 
   /** The handshake; the table runs handshake actions only while it exists. */
   #handshaking(): Handshake {

@@ -14,6 +14,7 @@ import {
   LocalProtocolError,
   type ProtocolError,
   type RemoteProtocolError,
+  SESSION_STATES,
   type SessionEvent,
   TRANSITIONS,
 } from '../src/index';
@@ -426,17 +427,8 @@ describe('caller misuse: LocalProtocolError, state unchanged', () => {
 
 describe('the transition table', () => {
   it('has at most one row per (state, input, role) whose guard can hold, and names real states', () => {
-    const states = new Set([
-      'idle',
-      'hello-sent',
-      'waiting',
-      'committing',
-      'exchanging',
-      'confirming',
-      'secured',
-      'closed',
-      'failed',
-    ]);
+    const states = new Set<string>(SESSION_STATES);
+    expect(states.size).toBe(9);
     for (const t of TRANSITIONS) {
       for (const s of t.from) expect(states.has(s)).toBe(true);
       if (typeof t.to === 'string' && t.to !== 'same') expect(states.has(t.to)).toBe(true);
