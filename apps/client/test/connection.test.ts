@@ -2,7 +2,14 @@
  * The socket wrapper around ClientSession, against a scripted fake server.
  */
 import net from 'node:net';
-import { ErrorCode, encodeError, encodeFrame, FrameType, type SessionEvent } from '@arctalk/protocol';
+import {
+  ErrorCode,
+  encodeError,
+  encodeFrame,
+  encodeWaiting,
+  FrameType,
+  type SessionEvent,
+} from '@arctalk/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config.js';
 import { Connection, connectTcp, createSession } from '../src/connection.js';
@@ -38,7 +45,7 @@ describe('Connection', () => {
       type: FrameType.ERROR,
       body: encodeError({ code: ErrorCode.ROOM_FULL, message: 'room is full' }),
     });
-    const waiting = encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) });
+    const waiting = encodeFrame({ type: FrameType.WAITING, body: encodeWaiting({ maxFrameLength: 65536 }) });
     const port = await fakeServer((socket) => {
       socket.write(error);
       // More bytes in later segments, while the app is still winding down.

@@ -7,7 +7,7 @@
  * its room waits past the deadline.
  */
 import net from 'node:net';
-import { encodeFrame, encodePaired, FrameDecoder, FrameType } from '@arctalk/protocol';
+import { encodeFrame, encodePaired, encodeWaiting, FrameDecoder, FrameType } from '@arctalk/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, runClient, sleep, startClient, startServer, within } from './helpers.js';
 
@@ -27,20 +27,23 @@ async function fakeRelay(behaviour: Behaviour): Promise<{ port: number; close():
         if (frame.type === FrameType.PING) {
           socket.write(encodeFrame({ type: FrameType.PONG, body: frame.body }));
         } else if (frame.type === FrameType.HELLO) {
-          if (index === 0) socket.write(encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) }));
+          if (index === 0)
+            socket.write(
+              encodeFrame({ type: FrameType.WAITING, body: encodeWaiting({ maxFrameLength: 65536 }) }),
+            );
           else {
             const [first, second] = sockets as [net.Socket, net.Socket];
             const firstRole = behaviour === 'both-responders' ? 'responder' : 'initiator';
             first.write(
               encodeFrame({
                 type: FrameType.PAIRED,
-                body: encodePaired({ role: firstRole, peerName: 'bob' }),
+                body: encodePaired({ role: firstRole, maxFrameLength: 65536, peerName: 'bob' }),
               }),
             );
             second.write(
               encodeFrame({
                 type: FrameType.PAIRED,
-                body: encodePaired({ role: 'responder', peerName: 'alice' }),
+                body: encodePaired({ role: 'responder', maxFrameLength: 65536, peerName: 'alice' }),
               }),
             );
           }

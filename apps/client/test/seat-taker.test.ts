@@ -107,7 +107,7 @@ function offlineMatches(
   const replay = capture.random.slice(2);
   const dh = createDH(group, { randomBytes: () => replay.shift()! });
   const { secretKey } = dh.keygen();
-  const z = dh.getSharedSecret(secretKey, kexI.subarray(68));
+  const z = dh.getSharedSecret(secretKey, kexI.subarray(72));
   const th = transcriptHash({
     room,
     initiatorName: 'alice',

@@ -6,7 +6,7 @@
  * {@link RELAY_RULES}, that mirrors §3.7 row for row.
  * @module
  */
-import { _describe } from './_util';
+import { _describe, _putU32, _readU32 } from './_util';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { FrameType, isClientToClientType, lengths } from './frame';
 
@@ -231,21 +231,94 @@ export function decodeHello(body: Uint8Array): Hello {
 /** The two roles of a pair. */
 export type Role = 'initiator' | 'responder';
 
+/**
+ * Reads the relay's frame cap (§3.2, §3.3): a u32 that no receiver may set below
+ * {@link lengths.minMaxFrameLength} (2048, §2).
+ */
+function readCap(what: string, body: Uint8Array, at: number): number {
+  const cap = _readU32(body, at);
+  if (cap < lengths.minMaxFrameLength) {
+    throw new RemoteProtocolError(
+      'MALFORMED_FRAME',
+      `${what} announces a frame cap of ${cap} bytes, below the minimum ${lengths.minMaxFrameLength}`,
+    );
+  }
+  return cap;
+}
+
+function checkCap(cap: unknown): number {
+  if (
+    typeof cap !== 'number' ||
+    !Number.isInteger(cap) ||
+    cap < lengths.minMaxFrameLength ||
+    cap > 0xffffffff
+  ) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"maxFrameLength" expected integer ${lengths.minMaxFrameLength}..2^32-1, got ${String(cap)}`,
+    );
+  }
+  return cap;
+}
+
+/** WAITING: the client waits for a peer; the relay announces its frame cap. */
+export interface Waiting {
+  /** the longest frame (`length` field) the relay accepts from this client, ≥ 2048 */
+  maxFrameLength: number;
+}
+
+/**
+ * Encodes a WAITING body: `u32 maxFrameLength` (the relay's cap, §3.2).
+ *
+ * @param waiting - the relay's cap on a frame's length field, 2048..2^32-1
+ * @returns the 4-byte body
+ * @throws LocalProtocolError INVALID_ARGUMENT for a cap outside 2048..2^32-1
+ * @example
+ * ```ts
+ * encodeWaiting({ maxFrameLength: 65536 }); // 00 01 00 00
+ * ```
+ */
+export function encodeWaiting(waiting: Waiting): Uint8Array {
+  const out = new Uint8Array(4);
+  _putU32(out, 0, checkCap(waiting.maxFrameLength));
+  return out;
+}
+
+/**
+ * Decodes a WAITING body.
+ *
+ * @param body - the frame body
+ * @returns the relay's frame cap
+ * @throws RemoteProtocolError MALFORMED_FRAME unless the body is 4 bytes with a cap ≥ 2048
+ * @example
+ * ```ts
+ * decodeWaiting(frame.body).maxFrameLength; // 65536
+ * ```
+ */
+export function decodeWaiting(body: Uint8Array): Waiting {
+  if (body.length !== 4)
+    throw new RemoteProtocolError('MALFORMED_FRAME', `WAITING body of ${body.length} bytes, expected 4`);
+  return { maxFrameLength: readCap('WAITING', body, 0) };
+}
+
 /** PAIRED: the relay formed a pair. */
 export interface Paired {
   role: Role;
+  /** the longest frame (`length` field) the relay accepts from this client, ≥ 2048 */
+  maxFrameLength: number;
   peerName: string;
 }
 
 /**
- * Encodes a PAIRED body: `u8 role (1 initiator, 2 responder) | u8 nameLen | peer name`.
+ * Encodes a PAIRED body: `u8 role (1 initiator, 2 responder) | u32 maxFrameLength |
+ * u8 nameLen | peer name` (§3.3).
  *
- * @param paired - role of the receiving client and the peer's display name
+ * @param paired - role of the receiving client, the relay's frame cap and the peer's display name
  * @returns the body
  * @throws LocalProtocolError INVALID_ARGUMENT for a bad field
  * @example
  * ```ts
- * encodePaired({ role: 'initiator', peerName: 'bob' });
+ * encodePaired({ role: 'initiator', maxFrameLength: 65536, peerName: 'bob' });
  * ```
  */
 export function encodePaired(paired: Paired): Uint8Array {
@@ -255,11 +328,13 @@ export function encodePaired(paired: Paired): Uint8Array {
       `"role" expected 'initiator' | 'responder', got ${String(paired.role)}`,
     );
   }
+  const cap = checkCap(paired.maxFrameLength);
   const name = checkText('peerName', paired.peerName, 1, lengths.maxName, 'local');
-  const out = new Uint8Array(2 + name.length);
+  const out = new Uint8Array(6 + name.length);
   out[0] = paired.role === 'initiator' ? 1 : 2;
-  out[1] = name.length;
-  out.set(name, 2);
+  _putU32(out, 1, cap);
+  out[5] = name.length;
+  out.set(name, 6);
   return out;
 }
 
@@ -267,22 +342,23 @@ export function encodePaired(paired: Paired): Uint8Array {
  * Decodes a PAIRED body.
  *
  * @param body - the frame body
- * @returns the role and the peer's display name
- * @throws RemoteProtocolError MALFORMED_FRAME for a bad layout, role or name
+ * @returns the role, the relay's frame cap and the peer's display name
+ * @throws RemoteProtocolError MALFORMED_FRAME for a bad layout, role, cap or name
  * @example
  * ```ts
  * const { role, peerName } = decodePaired(frame.body);
  * ```
  */
 export function decodePaired(body: Uint8Array): Paired {
-  if (body.length < 2 || body.length !== 2 + body[1]!) {
+  if (body.length < 6 || body.length !== 6 + body[5]!) {
     throw new RemoteProtocolError('MALFORMED_FRAME', 'PAIRED length field does not match the body');
   }
   const r = body[0];
   if (r !== 1 && r !== 2) throw new RemoteProtocolError('MALFORMED_FRAME', `PAIRED role ${r} is not 1 or 2`);
   return {
     role: r === 1 ? 'initiator' : 'responder',
-    peerName: readText('peer name', body.subarray(2), 1, lengths.maxName),
+    maxFrameLength: readCap('PAIRED', body, 1),
+    peerName: readText('peer name', body.subarray(6), 1, lengths.maxName),
   };
 }
 
@@ -369,14 +445,14 @@ export function relayError(body: Uint8Array): RemoteProtocolError {
 }
 
 /**
- * Checks an empty body (WAITING, PEER_LEFT).
+ * Checks an empty body (PEER_LEFT).
  *
  * @param what - the frame type name, for the message
  * @param body - the frame body
  * @throws RemoteProtocolError MALFORMED_FRAME if the body is not empty
  * @example
  * ```ts
- * decodeEmpty('WAITING', frame.body);
+ * decodeEmpty('PEER_LEFT', frame.body);
  * ```
  */
 export function decodeEmpty(what: string, body: Uint8Array): void {

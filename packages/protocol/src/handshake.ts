@@ -13,13 +13,13 @@
  */
 import { createDH, type DH, type DHGroup, groups } from '@arctalk/dh';
 import { _equalBytes } from './_hash';
-import { _abytes, _describe, _putU16, _readU16 } from './_util';
+import { _abytes, _describe, _putU16, _putU32, _readU16, _readU32 } from './_util';
 import { type CPaceShare, cpaceFinish, cpaceLengths, cpaceStart } from './cpace';
 import type { Role } from './envelope';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
-import { encodeFrame, FrameType } from './frame';
+import { encodeFrame, FrameType, lengths } from './frame';
 import { commitmentOf, deriveKeys, pakeInput, transcriptHash } from './keys';
-import { MAX_DATA_LENGTH, RecordState } from './record';
+import { maxDataLengthFor, RecordState } from './record';
 
 /** Sizes of the client-to-client message fields, in bytes. */
 export const messageLengths = Object.freeze({
@@ -31,6 +31,8 @@ export const messageLengths = Object.freeze({
   nonce: 32,
   /** the CPace share (an encoded ristretto255 element) in KEX */
   cpaceShare: cpaceLengths.element,
+  /** u32 frame cap in KEX: the longest frame its sender accepts (§4.2) */
+  maxFrameLength: 4,
   /** HMAC-SHA256 in CONFIRM */
   confirm: 32,
 });
@@ -197,8 +199,8 @@ export function decodeCommit(body: Uint8Array): Commit {
 }
 
 /**
- * KEX: `u16 suite | u16 group | 32-byte nonce | 32-byte CPace share | public key
- * (|p| bytes, big-endian)`.
+ * KEX: `u16 suite | u16 group | 32-byte nonce | 32-byte CPace share | u32
+ * maxFrameLength | public key (|p| bytes, big-endian)`.
  */
 export interface Kex {
   suite: number;
@@ -206,55 +208,84 @@ export interface Kex {
   nonce: Uint8Array;
   /** Ya (initiator) or Yb (responder) of CPace, 32 bytes */
   cpaceShare: Uint8Array;
+  /** the longest frame (`length` field) the sender of this KEX accepts, ≥ 2048 (§4.2) */
+  maxFrameLength: number;
   publicKey: Uint8Array;
 }
 
 /**
  * Encodes a KEX body.
  *
- * @param kex - suite, group id, 32-byte nonce, 32-byte CPace share, public key (|p| bytes for its group)
- * @returns the body (68 + publicKey.length bytes)
+ * @param kex - suite, group id, 32-byte nonce, 32-byte CPace share, frame cap
+ *   (2048..2^32-1), public key (|p| bytes for its group)
+ * @returns the body (72 + publicKey.length bytes)
  * @throws LocalProtocolError INVALID_ARGUMENT for a suite or group outside 0..65535, a nonce
- *   or CPace share that is not 32 bytes or an empty public key
+ *   or CPace share that is not 32 bytes, a cap outside 2048..2^32-1 or an empty public key
  * @example
  * ```ts
- * encodeKex({ suite: 1, group: GroupId.ffdhe2048, nonce, cpaceShare, publicKey });
+ * encodeKex({ suite: 1, group: GroupId.ffdhe2048, nonce, cpaceShare, maxFrameLength: 65536, publicKey });
  * ```
  */
 export function encodeKex(kex: Kex): Uint8Array {
   const { nonce, cpaceShare } = messageLengths;
+  const cap = kex.maxFrameLength;
+  if (
+    typeof cap !== 'number' ||
+    !Number.isInteger(cap) ||
+    cap < lengths.minMaxFrameLength ||
+    cap > 0xffffffff
+  ) {
+    throw new LocalProtocolError(
+      'INVALID_ARGUMENT',
+      `"maxFrameLength" expected integer ${lengths.minMaxFrameLength}..2^32-1, got ${String(cap)}`,
+    );
+  }
+  const capBytes = new Uint8Array(messageLengths.maxFrameLength);
+  _putU32(capBytes, 0, cap);
   return encodeHeadAnd(kex.suite, kex.group, [
     ['nonce', kex.nonce, nonce, nonce],
     ['cpaceShare', kex.cpaceShare, cpaceShare, cpaceShare],
+    ['maxFrameLength', capBytes, 4, 4],
     ['publicKey', kex.publicKey, 1, Number.MAX_SAFE_INTEGER],
   ]);
 }
 
+/** Where the frame cap starts in a KEX body. */
+const CAP_AT = HEAD + messageLengths.nonce + messageLengths.cpaceShare;
 /** Bytes of a KEX body before the public key. */
-const KEX_FIXED = HEAD + messageLengths.nonce + messageLengths.cpaceShare;
+const KEX_FIXED = CAP_AT + messageLengths.maxFrameLength;
 
 /**
  * Decodes a KEX body. The public key's length is checked by the caller against
  * the group (it must be exactly |p| bytes).
  *
  * @param body - the frame body
- * @returns suite, group id, nonce and public key (views into `body`)
- * @throws RemoteProtocolError MALFORMED_FRAME if the body has no room for a public key
+ * @returns suite, group id, nonce, CPace share, frame cap and public key (views into `body`)
+ * @throws RemoteProtocolError MALFORMED_FRAME if the body has no room for a public key or
+ *   its frame cap is below 2048
  * @example
  * ```ts
  * const { publicKey } = decodeKex(frame.body);
  * ```
  */
 export function decodeKex(body: Uint8Array): Kex {
-  // 68 bytes or fewer (including fewer than 4, with no room for suite and group)
+  // 72 bytes or fewer (including fewer than 4, with no room for suite and group)
   if (body.length <= KEX_FIXED) {
     throw new RemoteProtocolError('MALFORMED_FRAME', `KEX body of ${body.length} bytes is too short`);
+  }
+  const maxFrameLength = _readU32(body, CAP_AT);
+  if (maxFrameLength < lengths.minMaxFrameLength) {
+    throw new RemoteProtocolError(
+      'MALFORMED_FRAME',
+      `KEX announces a frame cap of ${maxFrameLength} bytes, below the minimum ${lengths.minMaxFrameLength}`,
+    );
   }
   return {
     suite: _readU16(body, 0),
     group: _readU16(body, 2),
     nonce: body.subarray(HEAD, HEAD + messageLengths.nonce),
-    cpaceShare: body.subarray(HEAD + messageLengths.nonce, KEX_FIXED),
+    cpaceShare: body.subarray(HEAD + messageLengths.nonce, CAP_AT),
+    maxFrameLength,
     publicKey: body.subarray(KEX_FIXED),
   };
 }
@@ -340,6 +371,10 @@ export interface HandshakeConfig {
   readonly randomBytes: (length: number) => Uint8Array;
   /** this side's sending budget (bytes, at most {@link DEFAULT_BYTE_BUDGET}) */
   readonly sendBudget: number;
+  /** the longest frame this side accepts (its decoder's cap), announced in its KEX */
+  readonly maxFrameLength: number;
+  /** the longest frame the relay accepts from this side, from WAITING/PAIRED (§3.2, §3.3) */
+  readonly relayMaxFrameLength: number;
 }
 
 /** What a finished handshake hands over. */
@@ -429,7 +464,7 @@ export class Handshake {
     if (config.role === 'responder') {
       return { handshake: new Handshake(config, { at: 'awaiting-commit' }), frames: [] };
     }
-    const own = makeKex(config.group, config.randomBytes, pakeOf(config));
+    const own = makeKex(config.group, config.randomBytes, pakeOf(config), config.maxFrameLength);
     const commitBody = encodeCommit({
       suite: SUITE_FFDH_RC4DROP3072_HMACSHA256,
       group: config.group.id,
@@ -476,6 +511,7 @@ export class Handshake {
       { id: commit.group, group: known.group },
       this.#config.randomBytes,
       pakeOf(this.#config),
+      this.#config.maxFrameLength,
     );
     this.#step = {
       at: 'committed',
@@ -516,7 +552,8 @@ export class Handshake {
     const [shareI, shareR] = initiator
       ? [own.cpace.share, kex.cpaceShare]
       : [kex.cpaceShare, own.cpace.share];
-    const confirm = this.#derive(shared, this.#isk(own, shareI, shareR), step.commitBody, kexR, kexI);
+    const isk = this.#isk(own, shareI, shareR);
+    const confirm = this.#derive(shared, isk, step.commitBody, kexR, kexI, kex.maxFrameLength);
     return initiator ? [encodeFrame({ type: FrameType.KEX, body: own.body }), confirm] : [];
   }
 
@@ -609,6 +646,7 @@ export class Handshake {
     commitBody: Uint8Array,
     responderKexBody: Uint8Array,
     initiatorKexBody: Uint8Array,
+    peerMaxFrameLength: number,
   ): Uint8Array {
     const c = this.#config;
     const initiator = c.role === 'initiator';
@@ -631,9 +669,12 @@ export class Handshake {
     const secured: Secured = {
       sas: keys.sas,
       sasWords: keys.sasWords,
-      // DATA sized to the smallest frame cap every relay must accept (§2); once the relay
-      // announces its cap, this is maxDataLengthFor(the smaller of its and the peer's cap).
-      send: new RecordState(out, { budget: c.sendBudget, maxDataLength: MAX_DATA_LENGTH }),
+      // DATA sized to the path (§6.1): the smaller of the relay's cap (PAIRED) and the
+      // peer's (its KEX, authenticated by the transcript hash).
+      send: new RecordState(out, {
+        budget: c.sendBudget,
+        maxDataLength: maxDataLengthFor(Math.min(c.relayMaxFrameLength, peerMaxFrameLength)),
+      }),
       receive: new RecordState(inn),
     };
     keys.initiatorConfirmKey.fill(0);
@@ -659,6 +700,7 @@ function makeKex(
   group: { id: number; group: DHGroup },
   randomBytes: (length: number) => Uint8Array,
   pake: ReturnType<typeof pakeInput>,
+  maxFrameLength: number,
 ): OwnKex {
   const nonce = randomBytes(messageLengths.nonce);
   if (!(nonce instanceof Uint8Array) || nonce.length !== messageLengths.nonce) {
@@ -692,6 +734,7 @@ function makeKex(
     group: group.id,
     nonce,
     cpaceShare: cpace.share,
+    maxFrameLength,
     publicKey,
   });
   return { dh, secretKey, publicKey, cpace, body };

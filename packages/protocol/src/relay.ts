@@ -15,6 +15,7 @@ import {
   type ErrorCodeName,
   encodeError,
   encodePaired,
+  encodeWaiting,
   MAX_HELLO_BODY,
   PROTOCOL_VERSION,
   type RelayState,
@@ -105,7 +106,6 @@ const PING_IS_PONG_EVERYWHERE = (['hello', 'waiting', 'paired', 'alone'] as cons
 const MIN_PENDING = 1024;
 /** The first capacity of the PONG buffer of one `receive` call; it then doubles. */
 const MIN_PONGS = 64;
-const WAITING_FRAME = encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) });
 const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8Array(0) });
 
 /**
@@ -137,6 +137,8 @@ const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8
  */
 export class Relay {
   readonly #max: number;
+  /** WAITING announcing this relay's frame cap (§3.2) */
+  readonly #waitingFrame: Uint8Array;
   readonly #conns = new Map<string, Conn>();
   readonly #rooms = new Map<string, Room>();
   /** PONGs of the current `receive` call, written as one send (see {@link Relay.receive}) */
@@ -149,6 +151,10 @@ export class Relay {
    */
   constructor(options: RelayOptions = {}) {
     this.#max = _checkMaxFrameLength(options.maxFrameLength);
+    this.#waitingFrame = encodeFrame({
+      type: FrameType.WAITING,
+      body: encodeWaiting({ maxFrameLength: this.#max }),
+    });
   }
 
   /** The number of open connections. */
@@ -596,7 +602,7 @@ export class Relay {
     if (existing === undefined || waiting === undefined) {
       conn.phase = 'waiting';
       this.#rooms.set(room, { waiting: conn, full: false });
-      out.push({ type: 'send', connId: conn.id, bytes: WAITING_FRAME.slice() });
+      out.push({ type: 'send', connId: conn.id, bytes: this.#waitingFrame.slice() });
       return;
     }
     existing.waiting = undefined;
@@ -605,8 +611,10 @@ export class Relay {
     conn.phase = 'paired';
     waiting.peer = conn;
     conn.peer = waiting;
-    const toInitiator = encodePaired({ role: 'initiator', peerName: name });
-    const toResponder = encodePaired({ role: 'responder', peerName: waiting.name! });
+    // Each side learns the relay's cap (§3.3): DATA is sized to it and to the peer's (§6.1).
+    const maxFrameLength = this.#max;
+    const toInitiator = encodePaired({ role: 'initiator', maxFrameLength, peerName: name });
+    const toResponder = encodePaired({ role: 'responder', maxFrameLength, peerName: waiting.name! });
     out.push(
       { type: 'send', connId: waiting.id, bytes: encodeFrame({ type: FrameType.PAIRED, body: toInitiator }) },
       { type: 'send', connId: conn.id, bytes: encodeFrame({ type: FrameType.PAIRED, body: toResponder }) },

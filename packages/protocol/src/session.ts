@@ -16,6 +16,7 @@ import {
   decodeEmpty,
   decodePaired,
   decodePing,
+  decodeWaiting,
   encodeHello,
   type Role,
   relayError,
@@ -68,7 +69,8 @@ export interface SessionOptions {
   randomBytes?: (length: number) => Uint8Array;
   /**
    * cap on the length field of frames this side receives; default 65536, at least
-   * 2048. Frames this side sends are at most 2048 bytes long (§2).
+   * 2048. Announced to the peer in KEX (§4.2): the peer's DATA frames fit it. This
+   * side's own DATA frames fit the smaller of the peer's cap and the relay's (§6.1).
    */
   maxFrameLength?: number;
   /**
@@ -240,7 +242,9 @@ type LocalInput = 'start' | 'send' | 'end' | 'ping';
  */
 export class ClientSession {
   /** what the handshake needs besides the pairing (role, peer name), fixed at construction */
-  readonly #config: Omit<HandshakeConfig, 'role' | 'peerName'>;
+  readonly #config: Omit<HandshakeConfig, 'role' | 'peerName' | 'relayMaxFrameLength'>;
+  /** the relay's frame cap, from WAITING or PAIRED (§3.2, §3.3) */
+  #relayMaxFrameLength: number | undefined;
   readonly #decoder: FrameDecoder;
 
   #state: SessionState = 'idle';
@@ -295,9 +299,10 @@ export class ClientSession {
       passphrase: options.passphrase === undefined ? undefined : passphraseBytes(options.passphrase),
       randomBytes,
       sendBudget,
+      maxFrameLength: _checkMaxFrameLength(options.maxFrameLength),
     };
     this.#decoder = new FrameDecoder({
-      maxFrameLength: _checkMaxFrameLength(options.maxFrameLength),
+      maxFrameLength: this.#config.maxFrameLength,
       acceptType: isKnownFrameType,
     });
   }
@@ -346,13 +351,18 @@ export class ClientSession {
   get peerEnded(): boolean {
     return this.#secured?.receive.ended ?? false;
   }
+  /** The relay's frame cap as it announced it in WAITING or PAIRED; undefined before. */
+  get relayMaxFrameLength(): number | undefined {
+    return this.#relayMaxFrameLength;
+  }
   /** The error that killed the session, if it failed. */
   get error(): ProtocolError | undefined {
     return this.#error;
   }
   /**
-   * The largest plaintext one DATA frame carries (longer `send`s are split): what the
-   * sending record was given once secured; before that, 2023 bytes (the smallest cap, §2).
+   * The largest plaintext one DATA frame carries (longer `send`s are split): once
+   * secured, the smaller of the relay's cap (WAITING/PAIRED) and the peer's (KEX) less
+   * 25 bytes of DATA overhead (§6.1); before that, 2023 bytes (the smallest cap, §2).
    */
   get maxDataLength(): number {
     return this.#secured?.send.maxDataLength ?? MAX_DATA_LENGTH;
@@ -603,15 +613,21 @@ export class ClientSession {
     sendData: (text) => this.#queue(this.#records().send.encodeData(text)),
     sendEnd: () => this.#queue(this.#records().send.encodeEnd()),
     onWaiting: (body, events) => {
-      decodeEmpty('WAITING', body);
+      this.#relayMaxFrameLength = decodeWaiting(body).maxFrameLength;
       events.push({ type: 'waiting' });
     },
     onPaired: (body, events) => {
-      const { role, peerName } = decodePaired(body);
+      const { role, peerName, maxFrameLength } = decodePaired(body);
+      this.#relayMaxFrameLength = maxFrameLength;
       this.#role = role;
       this.#peerName = peerName;
       events.push({ type: 'paired', role, peerName });
-      const { handshake, frames } = Handshake.begin({ ...this.#config, role, peerName });
+      const { handshake, frames } = Handshake.begin({
+        ...this.#config,
+        role,
+        peerName,
+        relayMaxFrameLength: maxFrameLength,
+      });
       this.#handshake = handshake;
       this.#queue(...frames);
     },

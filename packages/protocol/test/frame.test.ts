@@ -9,6 +9,7 @@ import {
   decodeKex,
   decodePaired,
   decodePing,
+  decodeWaiting,
   ErrorCode,
   encodeCommit,
   encodeError,
@@ -16,6 +17,7 @@ import {
   encodeHello,
   encodeKex,
   encodePaired,
+  encodeWaiting,
   errorCodeName,
   type Frame,
   FrameDecoder,
@@ -270,16 +272,39 @@ describe('envelope messages', () => {
     expect(validateName('مرحبا')).toHaveLength(10);
   });
 
-  it('PAIRED layout and checks', () => {
-    expect(hex(encodePaired({ role: 'initiator', peerName: 'bob' }))).toBe('0103626f62');
-    expect(decodePaired(encodePaired({ role: 'responder', peerName: 'al' }))).toEqual({
+  it('PAIRED layout and checks: role, the relay frame cap, the peer name', () => {
+    expect(hex(encodePaired({ role: 'initiator', maxFrameLength: 65536, peerName: 'bob' }))).toBe(
+      '01000100000362' + '6f62',
+    );
+    expect(decodePaired(encodePaired({ role: 'responder', maxFrameLength: 4096, peerName: 'al' }))).toEqual({
       role: 'responder',
+      maxFrameLength: 4096,
       peerName: 'al',
     });
-    expect(() => decodePaired(new Uint8Array([3, 1, 0x61]))).toThrow(/role/);
-    expect(() => decodePaired(new Uint8Array([1, 2, 0x61]))).toThrow(RemoteProtocolError);
-    expect(() => decodePaired(new Uint8Array([1, 0]))).toThrow(RemoteProtocolError);
-    expect(() => encodePaired({ role: 'x' as 'initiator', peerName: 'a' })).toThrow(LocalProtocolError);
+    const cap = [0, 1, 0, 0];
+    expect(() => decodePaired(new Uint8Array([3, ...cap, 1, 0x61]))).toThrow(/role/);
+    expect(() => decodePaired(new Uint8Array([1, ...cap, 2, 0x61]))).toThrow(RemoteProtocolError);
+    expect(() => decodePaired(new Uint8Array([1, ...cap, 0]))).toThrow(RemoteProtocolError);
+    // the version-2-before-caps layout (no cap) is refused, not misread
+    expect(() => decodePaired(new Uint8Array([1, 1, 0x61]))).toThrow(RemoteProtocolError);
+    // a cap below the protocol's minimum (2048) is malformed
+    expect(() => decodePaired(new Uint8Array([1, 0, 0, 7, 0xff, 1, 0x61]))).toThrow(/below the minimum 2048/);
+    expect(decodePaired(new Uint8Array([1, 0, 0, 8, 0, 1, 0x61])).maxFrameLength).toBe(2048);
+    expect(() => encodePaired({ role: 'x' as 'initiator', maxFrameLength: 65536, peerName: 'a' })).toThrow(
+      LocalProtocolError,
+    );
+    expect(() => encodePaired({ role: 'initiator', maxFrameLength: 2047, peerName: 'a' })).toThrow(
+      /"maxFrameLength"/,
+    );
+  });
+
+  it('WAITING carries the relay frame cap: 4 bytes, at least 2048', () => {
+    expect(hex(encodeWaiting({ maxFrameLength: 65536 }))).toBe('00010000');
+    expect(decodeWaiting(Uint8Array.of(0xff, 0xff, 0xff, 0xff)).maxFrameLength).toBe(2 ** 32 - 1);
+    expect(() => decodeWaiting(new Uint8Array(0))).toThrow(/WAITING body of 0 bytes/);
+    expect(() => decodeWaiting(new Uint8Array(5))).toThrow(RemoteProtocolError);
+    expect(() => decodeWaiting(Uint8Array.of(0, 0, 0x07, 0xff))).toThrow(/below the minimum/);
+    expect(() => encodeWaiting({ maxFrameLength: 2 ** 32 })).toThrow(LocalProtocolError);
   });
 
   it('ERROR layout, truncation and safe decoding', () => {
@@ -297,8 +322,8 @@ describe('envelope messages', () => {
   });
 
   it('empty bodies and PING bodies', () => {
-    expect(() => decodeEmpty('WAITING', new Uint8Array(0))).not.toThrow();
-    expect(() => decodeEmpty('WAITING', new Uint8Array(1))).toThrow(/WAITING body must be empty/);
+    expect(() => decodeEmpty('PEER_LEFT', new Uint8Array(0))).not.toThrow();
+    expect(() => decodeEmpty('PEER_LEFT', new Uint8Array(1))).toThrow(/PEER_LEFT body must be empty/);
     expect(decodePing(new Uint8Array(32))).toHaveLength(32);
     expect(() => decodePing(new Uint8Array(33))).toThrow(RemoteProtocolError);
   });
@@ -309,6 +334,7 @@ describe('client-to-client bodies', () => {
   const nonce = new Uint8Array(32).fill(0xaa);
   const publicKey = new Uint8Array(256).fill(0x55);
   const cpaceShare = new Uint8Array(32).fill(0x77);
+  const maxFrameLength = 4096;
 
   it('COMMIT and KEX have the documented layouts and round-trip', () => {
     const commit = encodeCommit({
@@ -318,13 +344,25 @@ describe('client-to-client bodies', () => {
     });
     expect(hex(commit)).toBe(`00010100${'cc'.repeat(32)}`);
     expect(decodeCommit(commit)).toEqual({ suite: 1, group: 0x0100, commitment });
-    const kex = encodeKex({ suite: 1, group: GroupId.modp2048, nonce, cpaceShare, publicKey });
+    const kex = encodeKex({
+      suite: 1,
+      group: GroupId.modp2048,
+      nonce,
+      cpaceShare,
+      maxFrameLength,
+      publicKey,
+    });
     expect(hex(kex.subarray(0, 4))).toBe('0001000e');
-    expect(kex).toHaveLength(68 + 256);
+    expect(kex).toHaveLength(72 + 256);
     expect(kex.subarray(36, 68)).toEqual(cpaceShare);
-    expect(decodeKex(kex)).toEqual({ suite: 1, group: 0x000e, nonce, cpaceShare, publicKey });
-    // 68 bytes leave no room for a public key
-    expect(() => decodeKex(kex.subarray(0, 68))).toThrow(RemoteProtocolError);
+    expect(hex(kex.subarray(68, 72))).toBe('00001000');
+    expect(decodeKex(kex)).toEqual({ suite: 1, group: 0x000e, nonce, cpaceShare, maxFrameLength, publicKey });
+    // 72 bytes leave no room for a public key
+    expect(() => decodeKex(kex.subarray(0, 72))).toThrow(RemoteProtocolError);
+    // a frame cap below 2048 is malformed
+    const small = kex.slice();
+    small.set([0, 0, 0x07, 0xff], 68);
+    expect(() => decodeKex(small)).toThrow(/below the minimum 2048/);
   });
 
   it('the encoders refuse what would not round-trip, naming the argument', () => {
@@ -346,21 +384,58 @@ describe('client-to-client bodies', () => {
     );
     expect(bad(() => encodeCommit({ suite: 1, group: -1, commitment }))).toMatch(/^"group"/);
     expect(
-      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce: new Uint8Array(33), cpaceShare, publicKey })),
+      bad(() =>
+        encodeKex({
+          suite: 1,
+          group: 0x0100,
+          nonce: new Uint8Array(33),
+          cpaceShare,
+          maxFrameLength,
+          publicKey,
+        }),
+      ),
     ).toBe('"nonce" expected length 32, got 33');
     expect(
-      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, cpaceShare, publicKey: new Uint8Array(0) })),
+      bad(() =>
+        encodeKex({
+          suite: 1,
+          group: 0x0100,
+          nonce,
+          cpaceShare,
+          maxFrameLength,
+          publicKey: new Uint8Array(0),
+        }),
+      ),
     ).toMatch(/^"publicKey" expected length/);
     expect(
       bad(() =>
-        encodeKex({ suite: 1, group: 0x0100, nonce, cpaceShare, publicKey: 'x' as unknown as Uint8Array }),
+        encodeKex({
+          suite: 1,
+          group: 0x0100,
+          nonce,
+          cpaceShare,
+          maxFrameLength,
+          publicKey: 'x' as unknown as Uint8Array,
+        }),
       ),
     ).toBe('"publicKey" expected Uint8Array, got string');
     expect(
-      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, cpaceShare: new Uint8Array(31), publicKey })),
+      bad(() =>
+        encodeKex({
+          suite: 1,
+          group: 0x0100,
+          nonce,
+          cpaceShare: new Uint8Array(31),
+          maxFrameLength,
+          publicKey,
+        }),
+      ),
     ).toBe('"cpaceShare" expected length 32, got 31');
-    expect(bad(() => encodeKex({ suite: 1.5, group: 0x0100, nonce, cpaceShare, publicKey }))).toMatch(
-      /^"suite"/,
-    );
+    expect(
+      bad(() => encodeKex({ suite: 1.5, group: 0x0100, nonce, cpaceShare, maxFrameLength, publicKey })),
+    ).toMatch(/^"suite"/);
+    expect(
+      bad(() => encodeKex({ suite: 1, group: 0x0100, nonce, cpaceShare, maxFrameLength: 2047, publicKey })),
+    ).toBe('"maxFrameLength" expected integer 2048..2^32-1, got 2047');
   });
 });

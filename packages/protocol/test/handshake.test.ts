@@ -14,6 +14,7 @@ import {
   encodeFrame,
   encodeHello,
   encodeKex,
+  encodePaired,
   FrameDecoder,
   FrameType,
   GroupId,
@@ -171,6 +172,7 @@ describe('a relay in the middle running its own key exchange with each side', ()
       group: id,
       nonce: new Uint8Array(32),
       cpaceShare: malloryShare,
+      maxFrameLength: 65536,
       publicKey,
     });
   };
@@ -271,7 +273,7 @@ describe('policy', () => {
       to === 'alice' && f[4] === FrameType.KEX
         ? [
             withBody(f, (b) => {
-              b.set(toBytes(y), 68);
+              b.set(toBytes(y), 72);
               return b;
             }),
           ]
@@ -295,6 +297,7 @@ describe('policy', () => {
             group: GroupId.ffdhe2048,
             nonce: new Uint8Array(32),
             cpaceShare: malloryShare,
+            maxFrameLength: 65536,
             publicKey: toBytes(y),
           });
           return [
@@ -345,7 +348,12 @@ describe('policy', () => {
   it('names are authenticated: a relay that renames the peer in PAIRED makes CONFIRM fail', () => {
     const { net } = pairThrough((to, f) =>
       to === 'bob' && f[4] === FrameType.PAIRED
-        ? [encodeFrame({ type: FrameType.PAIRED, body: new Uint8Array([2, 3, ...utf8('eve')]) })]
+        ? [
+            encodeFrame({
+              type: FrameType.PAIRED,
+              body: encodePaired({ role: 'responder', maxFrameLength: 65536, peerName: 'eve' }),
+            }),
+          ]
         : [f],
     );
     expect(net.errorOf('bob')?.code).toBe('AUTH_FAILED');

@@ -52,8 +52,17 @@ describe('Relay pairing', () => {
     const relay = new Relay();
     const actions = pair(relay);
     const c = collect(actions);
-    expect(decodePaired(c.frames('a')[0]!.body)).toEqual({ role: 'initiator', peerName: 'b-name' });
-    expect(decodePaired(c.frames('b')[0]!.body)).toEqual({ role: 'responder', peerName: 'a-name' });
+    // PAIRED announces the relay's frame cap (§3.3), the default 65536 here
+    expect(decodePaired(c.frames('a')[0]!.body)).toEqual({
+      role: 'initiator',
+      maxFrameLength: 65536,
+      peerName: 'b-name',
+    });
+    expect(decodePaired(c.frames('b')[0]!.body)).toEqual({
+      role: 'responder',
+      maxFrameLength: 65536,
+      peerName: 'a-name',
+    });
     expect(actions).toContainEqual({ type: 'log', event: 'paired', connId: 'a', peerId: 'b', room: 'r' });
     // each HELLO accepted stops that connection's handshake timer, once, before WAITING/PAIRED
     const stops = (list: RelayAction[]) => list.filter((x) => x.type === 'stop-timer');
@@ -630,7 +639,11 @@ describe('Relay under floods: PONGs coalesced, partial frames sized by what arri
       collect(waiting)
         .frames('a')
         .map((f) => [f.type, ...f.body]),
-    ).toEqual([[FrameType.PONG, 1], [FrameType.WAITING], [FrameType.PONG, 2]]);
+    ).toEqual([
+      [FrameType.PONG, 1],
+      [FrameType.WAITING, 0, 1, 0, 0],
+      [FrameType.PONG, 2],
+    ]);
     const paired = relay.receive(
       'b',
       concat([frame(FrameType.PING, [3]), hello('r', 'b'), frame(0x13, [9])]),

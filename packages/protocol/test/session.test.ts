@@ -8,11 +8,13 @@ import {
   defaultGroupFor,
   ErrorCode,
   encodeFrame,
+  encodeWaiting,
   FrameDecoder,
   FrameType,
   isTamperingError,
   LocalProtocolError,
   type ProtocolError,
+  Relay,
   type RemoteProtocolError,
   SESSION_STATES,
   type SessionEvent,
@@ -385,6 +387,59 @@ describe('caller misuse: LocalProtocolError, state unchanged', () => {
     expect(refusals).toBeGreaterThan(0); // the property did exercise refused calls
   });
 
+  it('sizes DATA to the smaller of the relay cap (WAITING/PAIRED) and the peer cap (KEX), each way', () => {
+    const cases = [
+      // [relay cap, alice's cap, bob's cap] → alice sends to min(relay, bob), bob to min(relay, alice)
+      [65536, 65536, 65536],
+      [4096, 65536, 65536],
+      [65536, 2048, 1_000_000],
+      [100_000, 1_000_000, 3000],
+      [4096, 2048, 8192],
+    ] as const;
+    for (const [relayCap, aliceCap, bobCap] of cases) {
+      const net = new Net(new Relay({ maxFrameLength: relayCap }));
+      const alice = net.add('alice', {
+        room: 'r',
+        name: 'alice',
+        maxFrameLength: aliceCap,
+        randomBytes: seededRandom('cap/a'),
+      });
+      net.pump();
+      expect(alice.relayMaxFrameLength).toBe(relayCap); // from WAITING
+      const bob = net.add('bob', {
+        room: 'r',
+        name: 'bob',
+        maxFrameLength: bobCap,
+        randomBytes: seededRandom('cap/b'),
+      });
+      net.pump();
+      expect(bob.relayMaxFrameLength).toBe(relayCap); // from PAIRED
+      expect(alice.maxDataLength).toBe(Math.min(relayCap, bobCap) - 25);
+      expect(bob.maxDataLength).toBe(Math.min(relayCap, aliceCap) - 25);
+      // a large text crosses whole in both directions: no FRAME_TOO_LARGE anywhere
+      const big = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
+      alice.send(big);
+      bob.send(big);
+      net.pump();
+      expect(net.errorOf('alice') ?? net.errorOf('bob')).toBeUndefined();
+      expect(net.closedByRelay.size).toBe(0);
+      expect(bob.received).toBe(big.length);
+      expect(alice.received).toBe(big.length);
+      // every forwarded DATA frame is as large as the path allows (the last of a send may be shorter)
+      for (const [to, cap] of [
+        ['bob', Math.min(relayCap, bobCap)],
+        ['alice', Math.min(relayCap, aliceCap)],
+      ] as const) {
+        const lens = new FrameDecoder({ maxFrameLength: 2 ** 32 - 1, acceptType: () => true })
+          .push(concat(net.wire.get(to)!))
+          .filter((f) => f.type === FrameType.DATA)
+          .map((f) => 1 + f.body.length);
+        expect(lens.slice(0, -1).every((n) => n === cap)).toBe(true);
+        expect(Math.max(...lens)).toBe(cap);
+      }
+    }
+  });
+
   it('splits at the frame cap exactly: maxDataLength fits one frame, one byte more takes two', () => {
     const { net, alice, bob } = securedPair({
       alice: { maxFrameLength: 2048 },
@@ -489,7 +544,7 @@ describe('the transition table', () => {
     const s = new ClientSession({ name: 'a', randomBytes: seededRandom('a') });
     s.start();
     const bytes = concat([
-      encodeFrame({ type: FrameType.WAITING, body: new Uint8Array(0) }),
+      encodeFrame({ type: FrameType.WAITING, body: encodeWaiting({ maxFrameLength: 65536 }) }),
       encodeFrame({ type: FrameType.PONG, body: new Uint8Array(0) }),
       new Uint8Array([0, 0, 0, 1, 0x42]),
     ]);

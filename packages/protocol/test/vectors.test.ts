@@ -118,13 +118,16 @@ describe.each(vectors)('%s', (_name, v) => {
       createHash('sha256').update('arctalk/2 commit').update(kexI).digest('hex'),
     );
     expect(commitmentOf(kexI)).toEqual(commit.subarray(4));
-    // KEX bodies: nonce, CPace share, public key, derived from the fixed randomness
+    // KEX bodies: nonce, CPace share, frame cap, public key, derived from the fixed randomness
     expect(hex(kexI.subarray(4, 36))).toBe(d.aliceNonce);
     expect(hex(kexI.subarray(36, 68))).toBe(d.aliceCpaceShare);
-    expect(hex(kexI.subarray(68))).toBe(d.alicePublicKey);
+    // each side's frame cap (§4.2): the default 65536
+    expect(hex(kexI.subarray(68, 72))).toBe('00010000');
+    expect(hex(kexI.subarray(72))).toBe(d.alicePublicKey);
     expect(hex(kexR.subarray(4, 36))).toBe(d.bobNonce);
     expect(hex(kexR.subarray(36, 68))).toBe(d.bobCpaceShare);
-    expect(hex(kexR.subarray(68))).toBe(d.bobPublicKey);
+    expect(hex(kexR.subarray(68, 72))).toBe('00010000');
+    expect(hex(kexR.subarray(72))).toBe(d.bobPublicKey);
     // CPace (§5.3): PRS the code or passphrase, CI = lv_cat("arctalk/2", room, names), sid empty
     const prs = Buffer.from((v.input.alice.passphrase ?? '').normalize('NFC'));
     expect(hex(prs)).toBe(d.cpacePrs);
