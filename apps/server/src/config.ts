@@ -93,7 +93,8 @@ export function effectiveMaxBuffer(config: Pick<ServerConfig, 'maxBuffer' | 'max
   if (config.maxBuffer === 0) return floor;
   if (config.maxBuffer < floor) {
     throw new ConfigError(
-      `"maxBuffer" expected at least maxFrameLength + 65536 = ${floor} bytes (or 0 for that), got ${config.maxBuffer} bytes`,
+      'maxBuffer',
+      `expected 0 or at least maxFrameLength + 65536 = ${floor} bytes, got ${config.maxBuffer} bytes`,
     );
   }
   return config.maxBuffer;
@@ -115,18 +116,59 @@ export const LIMITS = Object.freeze({
   backlog: { min: 1, max: 65_535 },
 });
 
-/** A value that failed validation; its message names the setting and the accepted range. */
+/**
+ * A value that failed validation. `message` names the setting as the API spells it
+ * (`"maxFrameLength" expected …`); `reason` is the same without the name (`expected
+ * 4096..16777216 bytes (4KiB..16MiB), got 1 byte`), for the CLI, which names the flag
+ * or environment variable the user actually typed instead.
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** What is wrong, without the setting's name. */
+  readonly reason: string;
+  /**
+   * @param setting - the setting as the API spells it, e.g. `maxFrameLength`
+   * @param reason - what is wrong, e.g. `expected 1..65535, got 0`
+   */
+  constructor(setting: string, reason: string) {
+    super(`"${setting}" ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** `4KiB`, `16MiB`: a size in the largest binary unit that divides it; undefined if none does. */
+function binaryUnit(bytes: number): string | undefined {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return undefined;
+}
+
+/** `1 byte`, `100 bytes`, `65536 bytes (64KiB)`. */
+function bytesText(bytes: number): string {
+  if (bytes === 1) return '1 byte';
+  const unit = binaryUnit(bytes);
+  return unit === undefined ? `${bytes} bytes` : `${bytes} bytes (${unit})`;
 }
 
 const INTEGER = /^\d+$/;
 
-function checkRange(name: string, value: number, unit: string): number {
+function checkRange(name: string, value: number, unit: '' | ' ms' | ' bytes'): number {
   const range = LIMITS[name as keyof typeof LIMITS];
   if (!range) return value;
   if (value < range.min || value > range.max) {
-    throw new ConfigError(`"${name}" expected ${range.min}..${range.max}${unit}, got ${value}${unit}`);
+    const low = binaryUnit(range.min) ?? String(range.min);
+    const high = binaryUnit(range.max) ?? String(range.max);
+    const span =
+      unit === ' bytes'
+        ? `${range.min}..${range.max} bytes (${low}..${high})`
+        : `${range.min}..${range.max}${unit}`;
+    const got = unit === ' bytes' ? bytesText(value) : `${value}${unit}`;
+    throw new ConfigError(name, `expected ${span}, got ${got}`);
   }
   return value;
 }
@@ -144,7 +186,7 @@ function checkRange(name: string, value: number, unit: string): number {
 export function parseInteger(name: string, text: string): number {
   const trimmed = text.trim();
   if (!INTEGER.test(trimmed))
-    throw new ConfigError(`"${name}" expected a whole number, got ${JSON.stringify(text)}`);
+    throw new ConfigError(name, `expected a whole number, got ${JSON.stringify(text)}`);
   return checkRange(name, Number(trimmed), '');
 }
 
@@ -164,7 +206,7 @@ const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3
 export function parseDuration(name: string, text: string): number {
   const match = DURATION.exec(text.trim());
   if (!match) {
-    throw new ConfigError(`"${name}" expected a duration like 500ms, 10s or 5m, got ${JSON.stringify(text)}`);
+    throw new ConfigError(name, `expected a duration like 500ms, 10s or 5m, got ${JSON.stringify(text)}`);
   }
   const ms = Number(match[1]) * (DURATION_UNIT[match[2] ?? 'ms'] ?? 1);
   return checkRange(name, ms, ' ms');
@@ -185,8 +227,7 @@ const SIZE_UNIT: Record<string, number> = { b: 1, k: 1024, kib: 1024, m: 1024 * 
  */
 export function parseSize(name: string, text: string): number {
   const match = SIZE.exec(text.trim());
-  if (!match)
-    throw new ConfigError(`"${name}" expected a size like 65536 or 64KiB, got ${JSON.stringify(text)}`);
+  if (!match) throw new ConfigError(name, `expected a size like 65536 or 64KiB, got ${JSON.stringify(text)}`);
   const bytes = Number(match[1]) * (SIZE_UNIT[(match[2] ?? 'b').toLowerCase()] ?? 1);
   return checkRange(name, bytes, ' bytes');
 }
@@ -209,7 +250,7 @@ export function parseHost(text: string): string {
   const unbracketed = trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed;
   if (isIP(unbracketed) !== 0) return unbracketed;
   if (unbracketed === trimmed && HOSTNAME.test(trimmed)) return trimmed;
-  throw new ConfigError(`"host" expected an IP address or a host name, got ${JSON.stringify(text)}`);
+  throw new ConfigError('host', `expected an IP address or a host name, got ${JSON.stringify(text)}`);
 }
 
 /**
@@ -224,7 +265,7 @@ export function parseHost(text: string): string {
 export function parseLogLevel(text: string): LogLevel {
   const level = text.trim().toLowerCase();
   if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
-  throw new ConfigError(`"logLevel" expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
+  throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
 }
 
 /**

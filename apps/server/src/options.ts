@@ -20,19 +20,40 @@ import {
   type ServerConfig,
 } from './config.js';
 
-/** Wraps a config parser so that commander reports its message as an invalid argument. */
+/**
+ * Wraps a config parser so that commander reports what is wrong as an invalid
+ * argument. Commander names the flag (or the environment variable) the value came
+ * from, so the reason leaves out the API's name of the setting.
+ */
 function arg<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {
       return parse(text);
     } catch (error) {
-      if (error instanceof ConfigError) throw new InvalidArgumentError(error.message);
+      if (error instanceof ConfigError) throw new InvalidArgumentError(`${error.reason}.`);
       throw error;
     }
   };
 }
 
-export function program(): Command {
+/** Every error of the command is one line (plus the usage hint) starting with `arctalk-server: `. */
+function outputError(text: string, write: (text: string) => void): void {
+  write(`arctalk-server: ${text.replace(/^error: /, '')}`);
+}
+
+/** Where the command writes: stderr and stdout by default; tests capture them. */
+export interface CommandOutput {
+  writeErr?: (text: string) => void;
+  writeOut?: (text: string) => void;
+}
+
+/**
+ * The command definition.
+ *
+ * @param output - where help and errors go (default: stdout, stderr)
+ * @returns a commander `Command` that throws `CommanderError` instead of exiting
+ */
+export function program(output: CommandOutput = {}): Command {
   const d = DEFAULT_CONFIG;
   return new Command('arctalk-server')
     .description('The arctalk relay: pairs clients two by two in rooms and forwards their ciphertext.')
@@ -143,6 +164,7 @@ export function program(): Command {
         'Exit codes: 0 clean shutdown (SIGINT/SIGTERM), 1 cannot start (e.g. port taken), 2 bad usage.',
     )
     .showHelpAfterError('(run arctalk-server --help for usage)')
+    .configureOutput({ ...output, outputError })
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -163,15 +185,36 @@ export interface CliOptions {
   logLevel: LogLevel;
 }
 
-export function parseArgs(argv: string[]): ServerConfig {
-  const command = program();
+/**
+ * Parses the command line (and the ARCTALK_* environment) into a config.
+ *
+ * @param argv - `process.argv` (node, script, then the arguments)
+ * @param output - where help and errors go (default: stdout, stderr)
+ * @returns the validated config
+ * @throws CommanderError after writing its message (`arctalk-server: …`): exit code 2 for
+ *   bad usage, 0 for --help and --version
+ */
+export function parseArgs(argv: string[], output: CommandOutput = {}): ServerConfig {
+  const command = program(output);
   command.parse(argv);
   const o = command.opts<CliOptions>();
   try {
     effectiveMaxBuffer({ maxBuffer: o.maxBuffer, maxFrameLength: o.maxFrame });
   } catch (error) {
-    if (error instanceof ConfigError) command.error(`error: option '--max-buffer <bytes>' ${error.message}`);
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    // Named as the user gave them: the flag or the environment variable, for both values.
+    const named = (key: 'maxBuffer' | 'maxFrame', flag: string, env: string, value: number) =>
+      command.getOptionValueSource(key) === 'env' ? `${env}=${value}` : `${flag} ${value}`;
+    const frame =
+      command.getOptionValueSource('maxFrame') === 'default'
+        ? `--max-frame (default ${o.maxFrame})`
+        : named('maxFrame', '--max-frame', 'ARCTALK_MAX_FRAME', o.maxFrame);
+    command.error(
+      `error: ${named('maxBuffer', '--max-buffer', 'ARCTALK_MAX_BUFFER', o.maxBuffer)} is too small: ` +
+        `expected 0 or at least ${frame} + 65536 = ${o.maxFrame + 65_536} bytes ` +
+        '(one whole frame and one socket read).',
+      { code: 'arctalk.maxBuffer', exitCode: 2 },
+    );
   }
   return {
     host: o.host,

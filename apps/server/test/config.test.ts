@@ -1,3 +1,4 @@
+import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -10,6 +11,7 @@ import {
   parseLogLevel,
   parseSize,
 } from '../src/config.js';
+import { parseArgs, program } from '../src/options.js';
 
 describe('config parsers', () => {
   it('parses whole numbers within range and names the setting otherwise', () => {
@@ -93,5 +95,122 @@ describe('what --max-per-address counts', () => {
     expect(addressKey('2001:db8:0:2::1')).not.toBe(addressKey('2001:db8:0:1::1'));
     expect(addressKey('::1')).toBe('0:0:0:0::/64');
     expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+});
+
+describe('configuration errors as the user sees them', () => {
+  /** Runs parseArgs in-process; returns what it wrote to stderr and whether it refused (cli.ts exits 2 then). */
+  function parse(args: string[], env: Record<string, string> = {}) {
+    const saved = { ...process.env };
+    for (const key of Object.keys(process.env)) if (key.startsWith('ARCTALK_')) delete process.env[key];
+    Object.assign(process.env, env);
+    let stderr = '';
+    try {
+      parseArgs(['node', 'arctalk-server', ...args], {
+        writeErr: (text) => {
+          stderr += text;
+        },
+        writeOut: () => {},
+      });
+      return { stderr, refused: false };
+    } catch (error) {
+      if (!(error instanceof CommanderError)) throw error;
+      return { stderr, refused: error.exitCode !== 0 };
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  }
+
+  /** The API's names of the settings: none may reach a CLI user. */
+  const internal = [...Object.keys(DEFAULT_CONFIG), 'maxFrame', 'maxPerAddress'].flatMap((key) => [
+    `"${key}"`,
+    ...(/[A-Z]/.test(key) ? [key] : []),
+  ]);
+
+  const options = program().options.filter((option) => option.envVar !== undefined);
+  /** For each value-taking option: a value of the wrong shape and, when it has bounds, one out of them. */
+  const bad: Record<string, string[]> = {
+    '--host': ['bad host', '[localhost]'],
+    '--port': ['abc', '70000', '-1'],
+    '--max-frame': ['lots', '1', '17MiB', '64KB'],
+    '--max-connections': ['0', 'many'],
+    '--max-per-address': ['0', '1.5'],
+    '--handshake-timeout': ['0', 'soon', '2h'],
+    '--idle-timeout': ['5x', '-5s'],
+    '--close-timeout': ['0', '11m'],
+    '--max-buffer': ['2GiB', 'big'],
+    '--stall-timeout': ['0', 'later'],
+    '--frame-timeout': ['0', '1.5s'],
+    '--backlog': ['0', '70000'],
+    '--log-level': ['loud'],
+  };
+
+  it('covers every option that takes a value', () => {
+    expect(options.map((option) => option.long).sort()).toEqual(Object.keys(bad).sort());
+  });
+
+  for (const option of options) {
+    const flag = option.long!;
+    const env = option.envVar!;
+    for (const value of bad[flag] ?? []) {
+      it(`${flag} ${value} and ${env}=${value}: "arctalk-server: ", the flag or variable, refused`, () => {
+        const viaFlag = parse([flag, value]);
+        expect(viaFlag.refused).toBe(true);
+        expect(viaFlag.stderr).toMatch(/^arctalk-server: /);
+        expect(viaFlag.stderr).toContain(`'${option.flags}' argument '${value}' is invalid`);
+        const viaEnv = parse([], { [env]: value });
+        expect(viaEnv.refused).toBe(true);
+        expect(viaEnv.stderr).toMatch(/^arctalk-server: /);
+        expect(viaEnv.stderr).toContain(`value '${value}' from env '${env}' is invalid`);
+        for (const { stderr } of [viaFlag, viaEnv]) {
+          expect(stderr.split('\n')[0]).toMatch(/expected|Allowed choices/);
+          for (const name of internal) expect(stderr).not.toContain(name);
+        }
+      });
+    }
+  }
+
+  it('a --max-buffer below --max-frame + 64 KiB names both as given: flag, variable or default', () => {
+    const cases: [string[], Record<string, string>, string][] = [
+      [
+        ['--max-buffer', '64KiB'],
+        {},
+        '--max-buffer 65536 is too small: expected 0 or at least --max-frame (default 65536) + 65536 = 131072 bytes',
+      ],
+      [
+        ['--max-frame', '1MiB', '--max-buffer', '1MiB'],
+        {},
+        '--max-buffer 1048576 is too small: expected 0 or at least --max-frame 1048576 + 65536 = 1114112 bytes',
+      ],
+      [
+        [],
+        { ARCTALK_MAX_FRAME: '128KiB', ARCTALK_MAX_BUFFER: '64KiB' },
+        'ARCTALK_MAX_BUFFER=65536 is too small: expected 0 or at least ARCTALK_MAX_FRAME=131072 + 65536 = 196608 bytes',
+      ],
+      [
+        ['--max-buffer', '100000'],
+        { ARCTALK_MAX_FRAME: '64KiB' },
+        '--max-buffer 100000 is too small: expected 0 or at least ARCTALK_MAX_FRAME=65536 + 65536',
+      ],
+    ];
+    for (const [args, env, message] of cases) {
+      const { stderr, refused } = parse(args, env);
+      expect(refused, message).toBe(true);
+      expect(stderr).toMatch(/^arctalk-server: /);
+      expect(stderr).toContain(message);
+      for (const name of internal) expect(stderr).not.toContain(name);
+    }
+    expect(parse(['--max-buffer', '0'])).toEqual({ stderr: '', refused: false });
+    expect(parse(['--max-buffer', '128KiB'])).toEqual({ stderr: '', refused: false });
+  });
+
+  it('unknown options and stray arguments start with "arctalk-server: " too', () => {
+    for (const args of [['--bogus'], ['extra'], ['--port']]) {
+      const { stderr, refused } = parse(args);
+      expect(refused, args.join(' ')).toBe(true);
+      expect(stderr, args.join(' ')).toMatch(/^arctalk-server: /);
+      expect(stderr).toContain('arctalk-server --help');
+    }
   });
 });
