@@ -19,13 +19,24 @@
  * honest pair's timing is not their event loop's. Each scenario runs ROUNDS times; a
  * figure is the median with its range.
  *
+ * Robustness: every child process (server, flooders, streamers) is tracked and killed
+ * when the bench ends, fails, or is interrupted; children exit on their own when the
+ * bench goes away (IPC disconnect, or their parent's pid gone); every wait has a
+ * deadline, and a scenario that overruns its own (SCENARIO_TIMEOUT) fails the bench
+ * with a message naming it, exit code 1. Nothing is left running and nothing hangs.
+ *
  * Usage: node --import tsx bench/flood-bench.ts [--quick] [--only=ping,trickle,storm,accept]
  *        [--server-dir=DIR] (another checkout's apps/server, to measure a before)
+ *        [--rounds=N]
+ * Environment: BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof",
+ * adds Node flags to the server under test (it is stopped with SIGTERM, so that a
+ * profile is written).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, encodeHello, FrameDecoder, FrameType } from '@arctalk/protocol';
 
@@ -38,6 +49,78 @@ const ROUNDS = Number(flag('rounds') ?? (quick ? 1 : 3));
 const MiB = 1024 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long one round of a scenario may take before the bench gives up on it. */
+const SCENARIO_TIMEOUT = 120_000;
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Every child process started by this run: killed on the way out, whatever the way. */
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function killChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+
+/** Resolves once `child` has exited (at once if it has already). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** SIGTERM (a profile gets written), then SIGKILL if it has not exited within `grace` ms. */
+async function stopChild(child: ChildProcess, grace = 5_000): Promise<void> {
+  const done = exited(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), grace);
+  await done;
+  clearTimeout(timer);
+}
+
+/** The next IPC message from `child`, or a rejection if it exits first or takes over `ms`. */
+function reply<T>(child: ChildProcess, what: string, ms = 30_000, send?: string): Promise<T> {
+  if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+    return Promise.reject(new Error(`${what}: the child process is gone`));
+  }
+  const answer = new Promise<T>((resolve, reject) => {
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`${what}: the child process exited (${signal ?? code})`));
+    child.once('message', (message) => {
+      child.off('exit', onExit);
+      resolve(message as T);
+    });
+    child.once('exit', onExit);
+  });
+  if (send !== undefined) child.send(send);
+  return within(answer, ms, what);
+}
+
+/** In a child role: exit as soon as the bench that started us is gone. */
+function exitWithParent(): void {
+  process.on('disconnect', () => process.exit(0));
+  const parent = process.ppid;
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 1_000).unref();
+}
 
 // ---------------------------------------------------------------------------
 // The server under test
@@ -52,13 +135,16 @@ interface ServerUnderTest {
 }
 
 async function startServer(args: string[], nodeArgs: string[] = []): Promise<ServerUnderTest> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, '--conditions=@arctalk/source', '--import', 'tsx', 'src/cli.ts', ...args],
-    {
-      cwd: SERVER_DIR,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = track(
+    spawn(
+      process.execPath,
+      [...extra, '--conditions=@arctalk/source', '--import', 'tsx', ...nodeArgs, 'src/cli.ts', ...args],
+      {
+        cwd: SERVER_DIR,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   );
   const stderr: string[] = [];
   child.stderr?.setEncoding('utf8');
@@ -69,28 +155,27 @@ async function startServer(args: string[], nodeArgs: string[] = []): Promise<Ser
   child.once('exit', () => {
     exited = true;
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffer = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (text: string) => {
-      buffer += text;
-      const match = /listening on [^\n]*:(\d+)\n/.exec(buffer);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr.join('')}`)));
-  });
+  const port = await within(
+    new Promise<number>((resolve, reject) => {
+      let buffer = '';
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (text: string) => {
+        buffer += text;
+        const match = /listening on [^\n]*:(\d+)\n/.exec(buffer);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr.join('')}`)));
+    }),
+    30_000,
+    'server start',
+  );
   return {
     child,
     port,
     stderr,
     rss: () => rssOf(child.pid!),
     alive: () => !exited,
-    stop: () =>
-      new Promise((resolve) => {
-        if (exited) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      }),
+    stop: () => stopChild(child),
   };
 }
 
@@ -99,6 +184,16 @@ export function rssOf(pid: number): number {
   try {
     const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc), 0 once it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
   } catch {
     return 0;
   }
@@ -131,15 +226,25 @@ function rssWatch(server: ServerUnderTest, ms = 50) {
 // ---------------------------------------------------------------------------
 // Clients
 
-function open(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
+/** A connection from `localAddress`; rejects on error or after `ms` (a connect that hangs). */
+function open(port: number, localAddress = '127.0.0.1', ms = 20_000): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, localAddress, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connect from ${localAddress}: no answer within ${ms / 1000} s`));
+    }, ms);
     socket.once('connect', () => {
-      socket.off('error', reject);
+      clearTimeout(timer);
+      socket.off('error', onError);
       socket.on('error', () => {}); // a reset is seen as 'close'
       resolve(socket);
     });
-    socket.once('error', reject);
+    const onError = (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    socket.once('error', onError);
   });
 }
 
@@ -150,21 +255,25 @@ function hello(room: string): Uint8Array {
   return encodeFrame({ type: FrameType.HELLO, body: encodeHello({ room, name: 'bench' }) });
 }
 
-/** Resolves with the first frame of `type` on `socket` (frames before it are dropped). */
-function nextFrame(socket: Socket, type: number, decoder = new FrameDecoder()): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      for (const frame of decoder.push(chunk)) {
-        if (frame.type === type) {
-          socket.off('data', onData);
-          resolve();
-          return;
+/** Resolves with the first frame of `type` on `socket` (frames before it are dropped); rejects on close or after `ms`. */
+function nextFrame(socket: Socket, type: number, decoder = new FrameDecoder(), ms = 30_000): Promise<void> {
+  return within(
+    new Promise((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        for (const frame of decoder.push(chunk)) {
+          if (frame.type === type) {
+            socket.off('data', onData);
+            resolve();
+            return;
+          }
         }
-      }
-    };
-    socket.on('data', onData);
-    socket.once('close', () => reject(new Error('closed before the expected frame')));
-  });
+      };
+      socket.on('data', onData);
+      socket.once('close', () => reject(new Error('closed before the expected frame')));
+    }),
+    ms,
+    `frame type ${type}`,
+  );
 }
 
 async function pair(port: number, room: string, addresses: [string, string]): Promise<[Socket, Socket]> {
@@ -230,6 +339,7 @@ const quantile = (values: number[], q: number) => {
 const PING = Uint8Array.of(0, 0, 0, 1, FrameType.PING);
 
 async function floodersRole(): Promise<void> {
+  exitWithParent();
   const port = Number(flag('port'));
   const count = Number(flag('count'));
   const bytes = Number(flag('bytes'));
@@ -240,6 +350,11 @@ async function floodersRole(): Promise<void> {
   for (let i = 0; i < flood.length; i += PING.length) flood.set(PING, i);
   const sockets: Socket[] = [];
   let closed = 0;
+  // Loaded and ready: the bench starts timing only now (our start-up is not the server's cost).
+  await new Promise<void>((resolve) => {
+    process.once('message', () => resolve());
+    process.send?.({ ready: true });
+  });
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const socket = await open(port, addressFor(i, perAddress)).catch(() => undefined);
@@ -264,6 +379,7 @@ async function floodersRole(): Promise<void> {
 
 /** Child role: `count` pairs streaming 64 KiB frames both ways as fast as they can. */
 async function streamersRole(): Promise<void> {
+  exitWithParent();
   const port = Number(flag('port'));
   const count = Number(flag('count'));
   const frame = encodeFrame({ type: FrameType.DATA, body: new Uint8Array(65535) });
@@ -293,36 +409,29 @@ async function streamersRole(): Promise<void> {
 }
 
 function startFlooders(port: number, count: number, bytes: number, perAddress: number) {
-  const child = fork(
-    fileURLToPath(import.meta.url),
-    [
-      '--role=flooders',
-      `--port=${port}`,
-      `--count=${count}`,
-      `--bytes=${bytes}`,
-      `--per-address=${perAddress}`,
-    ],
-    {
-      execArgv: ['--conditions=@arctalk/source', '--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
+  const child = track(
+    fork(
+      fileURLToPath(import.meta.url),
+      [
+        '--role=flooders',
+        `--port=${port}`,
+        `--count=${count}`,
+        `--bytes=${bytes}`,
+        `--per-address=${perAddress}`,
+      ],
+      {
+        execArgv: ['--conditions=@arctalk/source', '--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    ),
   );
-  const connected = new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { connected: number }).connected));
-    child.once('exit', (code) => reject(new Error(`flooders exited with ${code}`)));
-  });
+  const ready = reply(child, 'flooders start-up', 60_000);
   return {
-    connected,
-    closed: () =>
-      new Promise<number>((resolve) => {
-        child.once('message', (m) => resolve((m as { closed: number }).closed));
-        child.send('status');
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.send('exit');
-      }),
+    ready,
+    go: () =>
+      reply<{ connected: number }>(child, 'flooders connecting', 60_000, 'go').then((m) => m.connected),
+    closed: () => reply<{ closed: number }>(child, 'flooders status', 10_000, 'status').then((m) => m.closed),
+    stop: () => stopChild(child),
   };
 }
 
@@ -339,21 +448,35 @@ interface PingResult {
   closedByServer: number;
   /** p99 of the round trips while the 200 connections were being opened */
   connectP99: number;
+  /** the server's own event-loop delay p99 (ms), while connecting and while flooded */
+  loopConnectP99: number;
+  loopFloodP99: number;
 }
 
 async function pingFlood(): Promise<PingResult> {
   const FLOODERS = 200;
-  const server = await startServer(['--port', '0', '--log-level', 'warn'], ['--max-old-space-size=128']);
+  const dir = mkdtempSync(join(tmpdir(), 'flood-bench-'));
+  const loopFile = join(dir, 'loop-delay.jsonl');
+  process.env.LOOP_DELAY_FILE = loopFile;
+  const server = await startServer(
+    ['--port', '0', '--log-level', 'warn'],
+    ['--max-old-space-size=128', '--import', fileURLToPath(new URL('./loop-delay.ts', import.meta.url))],
+  );
+  const loopDelay = () => server.child.kill('SIGUSR2');
   const honest = await honestPair(server.port);
+  const flooders = startFlooders(server.port, FLOODERS, 20 * 1_000_000, 50);
+  await flooders.ready;
   await sleep(1_000);
   const idle = server.rss();
   const watch = rssWatch(server);
   honest.record(true);
-  const flooders = startFlooders(server.port, FLOODERS, 20 * 1_000_000, 50);
-  await flooders.connected;
+  loopDelay(); // starts over
+  await flooders.go();
+  loopDelay(); // the connect phase
   const connectPhase = honest.rtts.splice(0); // accepts, HELLOs and first reads of 200 connections
   await sleep(quick ? 5_000 : 10_000);
   honest.record(false);
+  loopDelay(); // the flood
   const peak = watch.stop();
   const survived = server.alive();
   if (!survived) process.stderr.write(`server died: ${server.stderr.join('').slice(-2000)}\n`);
@@ -362,7 +485,14 @@ async function pingFlood(): Promise<PingResult> {
   const rtts = out === undefined ? honest.rtts : [...honest.rtts, out];
   await flooders.stop();
   await server.stop();
+  const loops = readFileSync(loopFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { p99: number });
+  rmSync(dir, { recursive: true, force: true });
   return {
+    loopConnectP99: loops[1]?.p99 ?? Number.NaN,
+    loopFloodP99: loops[2]?.p99 ?? Number.NaN,
     idle,
     peak,
     survived,
@@ -482,6 +612,8 @@ interface AcceptResult {
   loaded: number;
   unloaded: number;
   streamedMiB: number;
+  /** server CPU time per MiB streamed while loaded, ms */
+  cpuPerMiB: number;
 }
 
 async function acceptRate(): Promise<AcceptResult> {
@@ -510,31 +642,26 @@ async function acceptRate(): Promise<AcceptResult> {
   const unloaded = await measure(seconds);
   // The streaming pairs run in a process of their own: their reads must not slow the
   // measuring client's event loop (that would measure the client, not the server).
-  const streamers = fork(
-    fileURLToPath(import.meta.url),
-    ['--role=streamers', `--port=${server.port}`, `--count=${PAIRS}`],
-    {
+  const streamers = track(
+    fork(fileURLToPath(import.meta.url), ['--role=streamers', `--port=${server.port}`, `--count=${PAIRS}`], {
       execArgv: ['--conditions=@arctalk/source', '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
+    }),
   );
   const ask = () =>
-    new Promise<number>((resolve) => {
-      streamers.once('message', (m) => resolve((m as { streamed: number }).streamed));
-      streamers.send('status');
-    });
-  await new Promise((resolve) => streamers.once('message', resolve)); // paired and pumping
+    reply<{ streamed: number }>(streamers, 'streamers status', 10_000, 'status').then((m) => m.streamed);
+  await reply(streamers, 'streamers pairing', 60_000); // paired and pumping
   await sleep(500);
   const before = await ask();
+  const cpuBefore = cpuOf(server.child.pid!);
   const loaded = await measure(seconds);
-  const streamedMiB = ((await ask()) - before) / MiB / (seconds / 1000);
-  await new Promise<void>((resolve) => {
-    streamers.once('exit', () => resolve());
-    streamers.send('exit');
-  });
+  const streamed = ((await ask()) - before) / MiB;
+  const cpuPerMiB = (cpuOf(server.child.pid!) - cpuBefore) / streamed;
+  const streamedMiB = streamed / (seconds / 1000);
+  await stopChild(streamers);
   await server.stop();
   if (failures > 0) console.log(`  (${failures} connections closed before WAITING)`);
-  return { loaded, unloaded, streamedMiB };
+  return { loaded, unloaded, streamedMiB, cpuPerMiB };
 }
 
 // ---------------------------------------------------------------------------
@@ -569,7 +696,11 @@ async function main(): Promise<void> {
   const goal = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const run = async <T>(name: string, scenario: () => Promise<T>) => {
     const runs: T[] = [];
-    for (let round = 0; round < ROUNDS; round++) runs.push(await scenario());
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.push(
+        await within(scenario(), SCENARIO_TIMEOUT, `scenario ${name.split(',')[0]}, round ${round + 1}`),
+      );
+    }
     console.log(`${name}:`);
     return runs;
   };
@@ -622,6 +753,21 @@ async function main(): Promise<void> {
           (n) => `${fmt(n, 2)} ms`,
         ).text
       }`,
+    );
+    console.log(
+      `  the server's own event-loop delay p99: ${
+        summary(
+          runs,
+          (r) => r.loopFloodP99,
+          (n) => `${fmt(n, 2)} ms`,
+        ).text
+      } flooded, ${
+        summary(
+          runs,
+          (r) => r.loopConnectP99,
+          (n) => `${fmt(n, 2)} ms`,
+        ).text
+      } while connecting`,
     );
     goals.push(`goal peak RSS within 64 MiB of idle: ${goal(growth.median < 64 * MiB)}`);
     goals.push(`goal survives with --max-old-space-size=128: ${goal(survived === runs.length)}`);
@@ -711,10 +857,39 @@ async function main(): Promise<void> {
         ).text
       }; ratio loaded/idle ${fmt(loaded.median / unloaded.median, 2)}`,
     );
+    console.log(
+      `  server CPU per MiB streamed ${
+        summary(
+          runs,
+          (r) => r.cpuPerMiB,
+          (n) => `${fmt(n, 2)} ms`,
+        ).text
+      }`,
+    );
   }
   if (goals.length > 0) console.log(`\n${goals.join('\n')}`);
 }
 
 if (flag('role') === 'flooders') await floodersRole();
 else if (flag('role') === 'streamers') await streamersRole();
-else await main();
+else {
+  // Whatever ends this run, no child is left behind (a leftover child holding our
+  // stdout would keep `pnpm bench` waiting forever).
+  process.once('exit', killChildren);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      console.error(`flood bench: ${signal}, stopping`);
+      killChildren();
+      process.exit(1);
+    });
+  }
+  try {
+    await main();
+    killChildren();
+    process.exit(0);
+  } catch (error) {
+    console.error(`flood bench FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    killChildren();
+    process.exit(1);
+  }
+}

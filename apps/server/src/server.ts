@@ -105,26 +105,31 @@ interface Connection {
   replyTimer: NodeJS.Timeout | undefined;
 }
 
-/** Replies (PONGs) a connection gets at once, in bytes: about 1,700 to 13,000 PINGs. */
-const REPLY_BURST = 65_536;
+/**
+ * Replies (PONGs) a connection gets at once, in bytes: about 400 to 3,200 PINGs. A
+ * flooder's first read (up to 64 KiB of PINGs) already puts it in debt, so it costs
+ * one read, not two.
+ */
+const REPLY_BURST = 16_384;
 /** ...then per second: an honest client PINGs once in 30 s. */
 const REPLY_RATE = 4_096;
 
 /**
- * What one connection may have processed in one event-loop turn before it yields to
- * the others until the next turn: one full socket read. libuv reads a socket up to 32
+ * Fair shares of the event loop, applied only under contention (more than one
+ * connection read in this turn or the last): then a connection yields until the next
+ * turn once it has been read SLICE bytes in this one. libuv reads a socket up to 32
  * times (2 MiB) per turn; a few hundred flooders doing that would hold the loop for
- * seconds while an honest pair waits.
+ * seconds while an honest pair waits. A lone stream is never slowed.
  */
-const TURN_BUDGET = 65_536;
+const SLICE = 262_144;
 
 /**
- * What all connections together may have processed in one turn; past it, a read is
- * put back (unshift) and processed next turn. A turn then lasts a few milliseconds at
- * most, whatever hundreds of flooders send: the accept path and honest pairs wait
- * that long, not seconds.
+ * What all connections together may have processed in one contended turn; past it, a
+ * read is put back (unshift) and processed first next turn. A turn then lasts a few
+ * milliseconds at most, whatever hundreds of flooders send: the accept path and
+ * honest pairs wait that long, not seconds.
  */
-const TURN_TOTAL = 524_288;
+const TURN_TOTAL = 1_048_576;
 
 /** A read this small is processed even over TURN_TOTAL. */
 const SMALL_READ = 4_096;
@@ -178,6 +183,9 @@ class RelayServer implements ArctalkServer {
   #deferred: Connection[] = [];
   /** Bytes processed in this turn, all connections together. */
   #turnTotal = 0;
+  /** Connections read in this turn, and in the one before. */
+  #turnReaders = 0;
+  #lastTurnReaders = 0;
   #nextId = 0;
   #host = '';
   #port = 0;
@@ -434,7 +442,11 @@ class RelayServer implements ArctalkServer {
       if (action.type === 'send' && action.connId === connection.id) replies += action.bytes.length;
     this.#execute(actions, connection);
     if (connection.closing) return;
-    if (replies > 0) this.#rateLimit(connection, replies);
+    if (replies > 0) {
+      // Replies are work too: a read of PINGs costs its PONG writes in the turn's budget.
+      this.#turnTotal += replies;
+      this.#rateLimit(connection, replies);
+    }
     // The bound: everything held for this connection. Over it, stop reading it until
     // its output drains (a drain is due: its socket is over the high-water mark).
     const { socket } = connection;
@@ -467,31 +479,33 @@ class RelayServer implements ArctalkServer {
   }
 
   /**
-   * Fair shares of the event loop. Over TURN_TOTAL for this turn, `chunk` is put back
-   * and the connection waits for the next turn (returns false: do not process it).
-   * Else it is counted; a connection that reached TURN_BUDGET in this turn reads no
-   * more until the next one.
+   * Fair shares of the event loop, under contention only (see SLICE). Over
+   * TURN_TOTAL for this turn, `chunk` is put back and the connection waits for the
+   * next turn (returns false: do not process it). Else it is counted; a connection
+   * that reached SLICE in this turn reads no more until the next one.
    */
   #fairness(connection: Connection, chunk: Buffer): boolean {
     if (!this.#turnScheduled) {
       this.#turnScheduled = true;
       setImmediate(() => this.#nextTurn());
     }
+    if (connection.turn !== this.#turn) {
+      connection.turn = this.#turn;
+      connection.turnBytes = 0;
+      this.#turnReaders++;
+    }
+    const contended = this.#turnReaders > 1 || this.#lastTurnReaders > 1;
     // Small reads (a HELLO, a line of chat) are never put back: they cost little, and
     // they are what an honest client is waiting on.
-    if (this.#turnTotal >= TURN_TOTAL && chunk.length >= SMALL_READ) {
+    if (contended && this.#turnTotal >= TURN_TOTAL && chunk.length >= SMALL_READ) {
       this.#yield(connection, true);
       connection.socket.pause(); // (held already) paused first: unshift to a flowing stream emits at once
       connection.socket.unshift(chunk);
       return false;
     }
     this.#turnTotal += chunk.length;
-    if (connection.turn !== this.#turn) {
-      connection.turn = this.#turn;
-      connection.turnBytes = 0;
-    }
     connection.turnBytes += chunk.length;
-    if (connection.turnBytes >= TURN_BUDGET) this.#yield(connection);
+    if (contended && connection.turnBytes >= SLICE) this.#yield(connection);
     return true;
   }
 
@@ -508,6 +522,8 @@ class RelayServer implements ArctalkServer {
     this.#turn++;
     this.#turnScheduled = false;
     this.#turnTotal = 0;
+    this.#lastTurnReaders = this.#turnReaders;
+    this.#turnReaders = 0;
     const deferred = this.#deferred;
     const yielded = this.#yielded;
     if (deferred.length + yielded.length === 0) return;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { _describe } from './_util';
+import { _describe, _readU32 } from './_util';
 import {
   decodeHello,
   ErrorCode,
@@ -18,15 +18,22 @@ import {
   encodeWaiting,
   MAX_HELLO_BODY,
   PROTOCOL_VERSION,
+  RELAY_RULES,
   type RelayState,
-  relayVerdict,
+  type RelayVerdict,
+  relayFrameClass,
 } from './envelope';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { _checkMaxFrameLength, _HeaderReader, _writeHeader, encodeFrame, FrameType, lengths } from './frame';
 
 /** What the server must do, in order. */
 export type RelayAction =
-  /** write these bytes to that connection (do not mutate them: they may be views into the input) */
+  /**
+   * write these bytes to that connection. Do not mutate them: they may be views of
+   * the input, of this call or of earlier ones (the pieces of a frame split across
+   * reads go out as several sends, one after the other, in the call that brings its
+   * last byte: write a call's sends in order, nothing between them)
+   */
   | { type: 'send'; connId: string; bytes: Uint8Array }
   /** end that connection, after the sends before this action have been written */
   | { type: 'close'; connId: string }
@@ -53,12 +60,6 @@ export interface RelayOptions {
   maxFrameLength?: number;
 }
 
-enum Pending {
-  None = 0,
-  Forward = 1,
-  Collect = 2,
-}
-
 interface Conn {
   readonly id: string;
   phase: RelayState;
@@ -70,16 +71,28 @@ interface Conn {
   /** body bytes still to discard (PONG, or a client-to-client frame with no peer) */
   skip: number;
   /**
-   * a frame split across chunks: the whole frame (Forward) or its body (Collect).
-   * A Forward buffer grows with the bytes received (`#grow`), never to more than
-   * twice them (or MIN_PENDING), whatever length the header claims.
+   * A frame to forward that is split across chunks: the bytes of it that arrived in
+   * earlier chunks (`pieces`, `held` bytes in all) and how many are still to come
+   * (`owed`). Pieces of a socket read's size are kept as views of the input, not
+   * copied; once a small piece comes (a trickle), the frame is gathered in one
+   * buffer (`gather`) that grows with the bytes received, never to more than twice
+   * them (or MIN_GATHER), whatever length the header claims. When the last byte
+   * arrives, the pieces go out one after the other in the same `receive` result,
+   * so the peer gets the frame whole and the relay can always put PEER_LEFT or
+   * ERROR on a frame boundary.
    */
-  pending: Uint8Array | undefined;
-  pendingFill: number;
-  /** the length `pending` will have once the frame is whole (header + body for Forward) */
-  pendingLength: number;
-  pendingKind: Pending;
-  pendingType: number;
+  pieces: Uint8Array[];
+  /** the memory the pieces keep alive (what `bufferedBytes` counts) */
+  held: number;
+  owed: number;
+  gather: Uint8Array | undefined;
+  gatherFill: number;
+  /** the length of the forwarded frame in progress (header included) */
+  frameTotal: number;
+  /** a HELLO or PING body split across chunks (at most MAX_HELLO_BODY bytes) */
+  body: Uint8Array | undefined;
+  bodyFill: number;
+  bodyType: number;
   /** bytes passed to `receive` for this connection so far */
   bytesIn: number;
   /** offset in this connection's input of the first byte of the unfinished frame */
@@ -95,18 +108,58 @@ interface Room {
 
 const HEADER = lengths.header;
 const EMPTY = new Uint8Array(0);
-const PING = FrameType.PING;
 const PONG = FrameType.PONG;
-const MAX_PING_LENGTH = lengths.maxPing + 1;
-/** The §3.7 table answers a PING of any allowed size with PONG in every state. */
-const PING_IS_PONG_EVERYWHERE = (['hello', 'waiting', 'paired', 'alone'] as const).every(
-  (state) => relayVerdict(state, PING, 0) === 'pong' && relayVerdict(state, PING, lengths.maxPing) === 'pong',
-);
-/** The first capacity of a partial frame's buffer; it then doubles with what arrives. */
-const MIN_PENDING = 1024;
+/** The first capacity of a gathered frame's buffer; it then doubles with what arrives. */
+const MIN_GATHER = 1024;
+/**
+ * A piece of a split frame at least this long (and at least half of the ArrayBuffer
+ * it views) is kept as a view of the input; any other starts gathering (a trickle
+ * must not cost an object per byte, nor a view pin a big buffer for a few bytes).
+ */
+const KEEP_VIEW = 4096;
 /** The first capacity of the PONG buffer of one `receive` call; it then doubles. */
 const MIN_PONGS = 64;
 const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8Array(0) });
+
+/**
+ * {@link RELAY_RULES} compiled for the driver: per state, one entry per type byte
+ * (0..255) with the state's verdict and the row's body cap. The same table, read in
+ * O(1) per frame; nothing is decided here that the table does not say.
+ */
+interface CompiledRule {
+  readonly verdict: RelayVerdict;
+  /** the longest body the row allows (Infinity when it sets no cap) */
+  readonly maxBody: number;
+  /** the verdict for a longer body */
+  readonly overMaxBody: RelayVerdict;
+}
+
+const COMPILED_RULES: Readonly<Record<RelayState, readonly CompiledRule[]>> = (() => {
+  const states = Object.keys(RELAY_RULES[0]!.in) as RelayState[];
+  const byClass = new Map(RELAY_RULES.map((rule) => [rule.frame, rule]));
+  const compiled = {} as Record<RelayState, readonly CompiledRule[]>;
+  for (const state of states) {
+    compiled[state] = Object.freeze(
+      Array.from({ length: 256 }, (_, type): CompiledRule => {
+        const rule = byClass.get(relayFrameClass(type))!;
+        const verdict = rule.in[state];
+        return Object.freeze({
+          verdict,
+          maxBody: rule.maxBody ?? Number.POSITIVE_INFINITY,
+          overMaxBody: rule.overMaxBody ?? verdict,
+        });
+      }),
+    );
+  }
+  return Object.freeze(compiled);
+})();
+
+/** The verdict of the compiled table on a header: the state's verdict, or the row's over-cap one. */
+function verdictOf(rule: CompiledRule, bodyLength: number): RelayVerdict {
+  const { verdict } = rule;
+  if (verdict in ErrorCode) return verdict;
+  return bodyLength > rule.maxBody ? rule.overMaxBody : verdict;
+}
 
 /**
  * The relay's pairing and forwarding rules, sans-IO.
@@ -114,8 +167,9 @@ const PEER_LEFT_FRAME = encodeFrame({ type: FrameType.PEER_LEFT, body: new Uint8
  * - Before pairing a client may send HELLO (once) and PING; after it, any frame of
  *   type 0x10–0x1f is forwarded to the peer byte for byte (a whole frame that lies
  *   inside one `receive` chunk is forwarded as a view of that chunk, runs of them as
- *   one view; a frame split across chunks is reassembled, then forwarded whole, so
- *   the relay can always put PEER_LEFT or ERROR on a frame boundary).
+ *   one view; a frame split across chunks is held, as views of the chunks while they
+ *   are large, and forwarded whole once its last byte comes, so the relay can always
+ *   put PEER_LEFT or ERROR on a frame boundary).
  * - The relay answers PING itself with a PONG echoing the body, at any time; it
  *   never forwards PING or PONG; a PONG from a client is discarded.
  * - The first client in a room waits (WAITING); the second is paired with it: the
@@ -164,10 +218,11 @@ export class Relay {
 
   /**
    * Bytes the relay holds for frames split across `receive` calls: partial headers
-   * and the buffers of partial frames (at most one frame per connection). A partial
-   * frame's buffer grows with the bytes actually received: at most
-   * max(1024, 2 × received) bytes, and never more than `maxFrameLength` + 4,
-   * whatever length its header announced. Whole frames are never held: they go out
+   * and the pieces of partial frames (at most one frame per connection). What it
+   * holds of a partial frame grows with the bytes actually received, whatever length
+   * its header announced: the pieces themselves, views of the input each counted by
+   * the ArrayBuffer it keeps alive (at most twice the piece), or else one buffer of
+   * at most max(1024, 2 × received) bytes, never more than `maxFrameLength` + 4. Whole frames are never held: they go out
    * as views of the input.
    *
    * @param connId - one connection; all of them when omitted
@@ -179,7 +234,7 @@ export class Relay {
    * ```
    */
   bufferedBytes(connId?: string): number {
-    const held = (conn: Conn) => conn.header.buffered + (conn.pending?.length ?? 0);
+    const held = (conn: Conn) => conn.header.buffered + conn.held + (conn.body?.length ?? 0);
     if (connId !== undefined) {
       const conn = this.#conns.get(connId);
       return conn === undefined ? 0 : held(conn);
@@ -215,11 +270,15 @@ export class Relay {
       peer: undefined,
       header: new _HeaderReader(this.#max),
       skip: 0,
-      pending: undefined,
-      pendingFill: 0,
-      pendingLength: 0,
-      pendingKind: Pending.None,
-      pendingType: 0,
+      pieces: [],
+      held: 0,
+      owed: 0,
+      gather: undefined,
+      gatherFill: 0,
+      frameTotal: 0,
+      body: undefined,
+      bodyFill: 0,
+      bodyType: 0,
       bytesIn: 0,
       frameStart: 0,
       frameLength: 0,
@@ -259,7 +318,9 @@ export class Relay {
    * that connection.
    *
    * @param connId - the connection (unknown or closed ids are ignored)
-   * @param bytes - the bytes, in any split
+   * @param bytes - the bytes, in any split. The relay may keep views of them until
+   *   the frame they end in is whole: do not reuse or mutate the array afterwards
+   *   (Node's socket chunks are fresh for each read)
    * @returns sends, closes and logs, in order; never throws on bad bytes
    * @throws LocalProtocolError INVALID_ARGUMENT only if `bytes` is not a Uint8Array
    * @example
@@ -396,32 +457,42 @@ export class Relay {
         pos += take;
         continue;
       }
-      const pending = conn.pending;
-      if (pending !== undefined) {
-        const take = Math.min(conn.pendingLength - conn.pendingFill, n - pos);
-        const buffer = conn.pendingFill + take > pending.length ? this.#grow(conn, take) : pending;
-        buffer.set(bytes.subarray(pos, pos + take), conn.pendingFill);
-        conn.pendingFill += take;
+      if (conn.owed > 0) {
+        // The rest of a frame to forward begun in an earlier chunk.
+        const take = Math.min(conn.owed, n - pos);
+        conn.owed -= take;
+        if (conn.owed > 0) {
+          this.#keep(conn, bytes.subarray(pos, pos + take));
+        } else {
+          this.#release(conn, out); // what came before, then this chunk's part joined with the frames after it
+          run = pos;
+        }
         pos += take;
-        if (conn.pendingFill === conn.pendingLength) {
-          conn.pending = undefined;
-          if (conn.pendingKind === Pending.Forward) {
-            if (conn.phase === 'paired') out.push({ type: 'send', connId: conn.peer!.id, bytes: buffer });
-          } else {
-            this.#envelope(conn, conn.pendingType, buffer, out);
-            if (!this.#conns.has(conn.id)) return;
-          }
+        continue;
+      }
+      const body = conn.body;
+      if (body !== undefined) {
+        // The rest of a HELLO or PING body.
+        const take = Math.min(body.length - conn.bodyFill, n - pos);
+        body.set(bytes.subarray(pos, pos + take), conn.bodyFill);
+        conn.bodyFill += take;
+        pos += take;
+        if (conn.bodyFill === body.length) {
+          conn.body = undefined;
+          this.#answer(conn, conn.bodyType, body, out);
+          if (!this.#conns.has(conn.id)) return;
         }
         continue;
       }
       // A frame header: §2's length checks, then the §3.7 table.
       const hs = pos;
+      const rules = COMPILED_RULES[conn.phase];
       if (conn.header.buffered === 0) {
         boundary = hs;
-        // Fast path for a run of whole PINGs (a flood's shape): one copy, one pass. Same
-        // answer as the table's PING row, which says PONG in every state (checked below).
-        if (PING_IS_PONG_EVERYWHERE && n - pos >= HEADER && bytes[pos + 4] === PING) {
-          const end = _pingRun(bytes, pos, n);
+        // A run of whole frames the table answers with PONG (a PING flood's shape):
+        // one copy, one pass, however many.
+        if (n - pos >= HEADER && rules[bytes[pos + 4]!]!.verdict === 'pong') {
+          const end = _replyRun(bytes, pos, n, rules);
           if (end > pos) {
             flush(pos);
             this.#pongRun(bytes, pos, end);
@@ -442,7 +513,7 @@ export class Relay {
       conn.frameLength = length;
       const bodyLength = length - 1;
       const lengthError = conn.header.check(length);
-      const verdict = lengthError ? undefined : relayVerdict(conn.phase, type, bodyLength);
+      const verdict = lengthError ? undefined : verdictOf(rules[type]!, bodyLength);
       if (lengthError !== undefined || (verdict !== undefined && verdict in ErrorCode)) {
         flush(hs);
         const code = lengthError ? (lengthError.code as ErrorCodeName) : (verdict as ErrorCodeName);
@@ -456,29 +527,27 @@ export class Relay {
         return;
       }
       if (verdict === 'forward') {
-        if (whole && n - pos >= bodyLength) {
-          if (run < 0) run = hs;
+        const available = n - pos;
+        if (available >= bodyLength) {
+          // Whole here: part of the run (after its header, if that began in an earlier chunk).
+          if (!whole) {
+            this.#forward(conn, headerBytes(length, type), out);
+            run = pos;
+          } else if (run < 0) run = hs;
           pos += bodyLength;
           continue;
         }
+        // Split: kept (as views where it can) until its last byte comes.
         flush(hs);
-        const total = HEADER + bodyLength;
-        const take = Math.min(bodyLength, n - pos);
-        // The buffer is sized by what has arrived, not by what the header claims.
-        const capacity =
-          take === bodyLength ? total : Math.min(total, Math.max(MIN_PENDING, 2 * (HEADER + take)));
-        const frame = new Uint8Array(capacity);
-        _writeHeader(frame, 0, length, type);
-        frame.set(bytes.subarray(pos, pos + take), HEADER);
-        pos += take;
-        if (take === bodyLength) {
-          out.push({ type: 'send', connId: conn.peer!.id, bytes: frame });
+        conn.frameTotal = HEADER + bodyLength;
+        conn.owed = bodyLength - available;
+        if (whole) {
+          this.#keep(conn, bytes.subarray(hs, n));
         } else {
-          conn.pending = frame;
-          conn.pendingFill = HEADER + take;
-          conn.pendingLength = total;
-          conn.pendingKind = Pending.Forward;
+          this.#keep(conn, headerBytes(length, type));
+          this.#keep(conn, bytes.subarray(pos, n));
         }
+        pos = n;
         continue;
       }
       flush(hs);
@@ -486,38 +555,89 @@ export class Relay {
         conn.skip = bodyLength;
         continue;
       }
-      // 'hello' or 'pong': the body is needed
+      // 'hello', 'pong': the body is needed (≤ MAX_HELLO_BODY: the rows cap it)
       if (n - pos >= bodyLength) {
-        const body = bytes.subarray(pos, pos + bodyLength);
+        const whole = bytes.subarray(pos, pos + bodyLength);
         pos += bodyLength;
-        this.#envelope(conn, type, body, out);
+        this.#answer(conn, type, whole, out);
         if (!this.#conns.has(conn.id)) return;
       } else {
-        const body = new Uint8Array(bodyLength); // ≤ MAX_HELLO_BODY: checked on the header
-        body.set(bytes.subarray(pos), 0);
-        conn.pending = body;
-        conn.pendingFill = n - pos;
-        conn.pendingLength = bodyLength;
-        conn.pendingKind = Pending.Collect;
-        conn.pendingType = type;
+        const partial = new Uint8Array(bodyLength);
+        partial.set(bytes.subarray(pos), 0);
+        conn.body = partial;
+        conn.bodyFill = n - pos;
+        conn.bodyType = type;
         pos = n;
       }
     }
     flush(pos);
-    if (conn.skip === 0 && conn.pending === undefined && conn.header.buffered === 0)
+    if (conn.skip === 0 && conn.owed === 0 && conn.body === undefined && conn.header.buffered === 0)
       conn.frameStart = conn.bytesIn;
     else if (boundary >= 0) conn.frameStart = base + boundary;
   }
 
-  /** Makes room in `conn.pending` for `take` more bytes: at least doubles, at most the whole frame. */
-  #grow(conn: Conn, take: number): Uint8Array {
-    const old = conn.pending!;
-    const grown = new Uint8Array(
-      Math.min(conn.pendingLength, Math.max(conn.pendingFill + take, 2 * old.length)),
-    );
-    grown.set(old.subarray(0, conn.pendingFill), 0);
-    conn.pending = grown;
-    return grown;
+  /**
+   * Holds a piece of a split frame to forward (see `Conn.pieces`): a view while the
+   * pieces are large; once a small one comes, all of the frame in one buffer that
+   * grows with the bytes received (at most twice them, at least MIN_GATHER, never
+   * past the frame's length).
+   */
+  #keep(conn: Conn, piece: Uint8Array): void {
+    let gather = conn.gather;
+    if (gather === undefined) {
+      // A view keeps its whole ArrayBuffer alive: only when that is at most twice the piece.
+      if (piece.length >= KEEP_VIEW && piece.buffer.byteLength <= 2 * piece.length) {
+        conn.pieces.push(piece);
+        conn.held += piece.buffer.byteLength; // the memory it keeps alive
+        return;
+      }
+      gather = new Uint8Array(
+        Math.min(conn.frameTotal, Math.max(MIN_GATHER, 2 * (keptBytes(conn) + piece.length))),
+      );
+      let at = 0;
+      for (const kept of conn.pieces) {
+        gather.set(kept, at);
+        at += kept.length;
+      }
+      conn.pieces = [];
+      conn.gather = gather;
+      conn.gatherFill = at;
+      conn.held = gather.length;
+    }
+    const fill = conn.gatherFill;
+    if (fill + piece.length > gather.length) {
+      const grown = new Uint8Array(
+        Math.min(conn.frameTotal, Math.max(fill + piece.length, 2 * gather.length)),
+      );
+      grown.set(gather.subarray(0, fill), 0);
+      gather = grown;
+      conn.gather = grown;
+      conn.held = grown.length;
+    }
+    gather.set(piece, fill);
+    conn.gatherFill = fill + piece.length;
+  }
+
+  /** Sends what was kept of a split frame to the peer, in order, and forgets it. */
+  #release(conn: Conn, out: RelayAction[]): void {
+    const peer = conn.peer;
+    if (peer !== undefined) {
+      if (conn.gather !== undefined) {
+        out.push({ type: 'send', connId: peer.id, bytes: conn.gather.subarray(0, conn.gatherFill) });
+      } else {
+        for (const piece of conn.pieces) out.push({ type: 'send', connId: peer.id, bytes: piece });
+      }
+    }
+    forgetPieces(conn);
+  }
+
+  /** The table said `pong` (answer PONG with the body) or `hello` (pair or wait). */
+  #answer(conn: Conn, type: number, body: Uint8Array, out: RelayAction[]): void {
+    if (COMPILED_RULES[conn.phase][type]!.verdict === 'pong') {
+      this.#pong(body); // answered with the others of this receive() call, in order
+      return;
+    }
+    this.#envelope(conn, type, body, out);
   }
 
   /** Room for `size` more bytes of PONGs. */
@@ -539,14 +659,14 @@ export class Relay {
     this.#pongFill += HEADER + body.length;
   }
 
-  /** Queues the PONGs answering the run of whole PINGs `src[start, end)` (see {@link _pingRun}). */
+  /** Queues the PONGs answering the run of whole frames `src[start, end)` (see {@link _replyRun}). */
   #pongRun(src: Uint8Array, start: number, end: number): void {
     const out = this.#pongRoom(end - start);
     const at = this.#pongFill;
     out.set(src.subarray(start, end), at);
-    // A PONG is its PING with another type byte.
+    // A PONG echoes the body: it is the frame with another type byte.
     const stop = at + (end - start);
-    for (let p = at; p < stop; p += 4 + out[p + 3]!) out[p + 4] = PONG;
+    for (let p = at; p < stop; p += 4 + _readU32(out, p)) out[p + 4] = PONG;
     this.#pongFill = stop;
   }
 
@@ -562,11 +682,7 @@ export class Relay {
     if (bytes.length > 0 && conn.peer !== undefined) out.push({ type: 'send', connId: conn.peer.id, bytes });
   }
 
-  #envelope(conn: Conn, type: number, body: Uint8Array, out: RelayAction[]): void {
-    if (type === FrameType.PING) {
-      this.#pong(body); // answered with the others of this receive() call, in order
-      return;
-    }
+  #envelope(conn: Conn, _type: number, body: Uint8Array, out: RelayAction[]): void {
     this.#flushPongs(conn, out); // what this HELLO brings comes after the PONGs before it
     // HELLO
     let room: string;
@@ -645,10 +761,11 @@ export class Relay {
       this.#rooms.delete(room!);
       peer.phase = 'alone';
       peer.peer = undefined;
-      if (peer.pending !== undefined && peer.pendingKind === Pending.Forward) {
+      if (peer.owed > 0) {
         // the rest of a frame that can no longer be delivered: discard it
-        peer.skip = peer.pendingLength - peer.pendingFill;
-        peer.pending = undefined;
+        peer.skip = peer.owed;
+        peer.owed = 0;
+        forgetPieces(peer);
       }
       out.push({ type: 'send', connId: peer.id, bytes: PEER_LEFT_FRAME.slice() });
     }
@@ -685,24 +802,40 @@ function refusalMessage(code: ErrorCodeName, type: number): string {
   }
 }
 
+/** The bytes of a split frame kept in views so far. */
+function keptBytes(conn: Conn): number {
+  let kept = 0;
+  for (const piece of conn.pieces) kept += piece.length;
+  return kept;
+}
+
+/** Forgets the kept pieces of a split frame. */
+function forgetPieces(conn: Conn): void {
+  conn.pieces = [];
+  conn.held = 0;
+  conn.gather = undefined;
+  conn.gatherFill = 0;
+}
+
+/** A frame header on its own (for a frame whose header was split across chunks). */
+function headerBytes(length: number, type: number): Uint8Array {
+  const header = new Uint8Array(HEADER);
+  _writeHeader(header, 0, length, type);
+  return header;
+}
+
 /**
- * The end of the run of whole, valid PING frames (`length` 1..33, so the length's
- * three high bytes are 0) starting at `pos` in `bytes[0, n)`; `pos` if there is none.
+ * The end of the run of whole frames from `pos` in `bytes[0, n)` that `rules` answer
+ * with PONG (PING, in every state of §3.7), each within its row's body cap; `pos`
+ * if there is none.
  */
-function _pingRun(bytes: Uint8Array, pos: number, n: number): number {
+function _replyRun(bytes: Uint8Array, pos: number, n: number, rules: readonly CompiledRule[]): number {
   let p = pos;
   while (n - p >= HEADER) {
-    const length = bytes[p + 3]!;
-    if (
-      bytes[p + 4] !== PING ||
-      bytes[p] !== 0 ||
-      bytes[p + 1] !== 0 ||
-      bytes[p + 2] !== 0 ||
-      length === 0 ||
-      length > MAX_PING_LENGTH ||
-      n - p < 4 + length
-    )
-      break;
+    const rule = rules[bytes[p + 4]!]!;
+    if (rule.verdict !== 'pong') break;
+    const length = _readU32(bytes, p);
+    if (length === 0 || length - 1 > rule.maxBody || n - p < 4 + length) break;
     p += 4 + length;
   }
   return p;

@@ -11,8 +11,11 @@ import {
   FrameType,
   isClientToClientType,
   LocalProtocolError,
+  RELAY_RULES,
   Relay,
   type RelayAction,
+  type RelayState,
+  relayVerdict,
 } from '../src/index';
 import { concat, hex } from './helpers';
 
@@ -162,17 +165,20 @@ describe('Relay forwarding', () => {
           const sends: Uint8Array[] = [];
           let last = 0;
           for (const p of [...points, wire.length]) {
+            const call: Uint8Array[] = [];
             for (const a of relay.receive('a', wire.subarray(last, p))) {
               expect(a.type).toBe('send');
               if (a.type === 'send') {
                 expect(a.connId).toBe('b');
-                // every send is a sequence of whole frames
-                const d = new FrameDecoder({ acceptType: isClientToClientType });
-                d.push(a.bytes);
-                expect(d.buffered).toBe(0);
-                sends.push(a.bytes);
+                call.push(a.bytes);
               }
             }
+            // what one call sends is a sequence of whole frames (a split frame's pieces
+            // go out together, in order, in the call that brings its last byte)
+            const d = new FrameDecoder({ acceptType: isClientToClientType });
+            d.push(concat(call));
+            expect(d.buffered).toBe(0);
+            sends.push(...call);
             last = p;
           }
           expect(hex(concat(sends))).toBe(hex(wire));
@@ -719,12 +725,14 @@ describe('Relay under floods: PONGs coalesced, partial frames sized by what arri
     );
     const out: Uint8Array[] = [];
     for (let i = 0; i < data.length; i++) {
-      for (const s of sends(relay.receive('a', data.subarray(i, i + 1)), 'b')) out.push(s.bytes);
-      if (i < data.length - 1)
+      const now = sends(relay.receive('a', data.subarray(i, i + 1)), 'b');
+      if (i < data.length - 1) {
+        expect(now).toEqual([]); // nothing before the frame is whole
         expect(relay.bufferedBytes('a')).toBeLessThanOrEqual(Math.max(1024, 2 * (i + 1)));
+      }
+      for (const s of now) out.push(s.bytes);
     }
-    expect(out).toHaveLength(1);
-    expect(hex(out[0]!)).toBe(hex(data));
+    expect(hex(concat(out))).toBe(hex(data));
     expect(relay.bufferedBytes('a')).toBe(0);
   });
 
@@ -757,4 +765,144 @@ describe('Relay under floods: PONGs coalesced, partial frames sized by what arri
     relay.receive('c', frame(FrameType.PING, [1, 2]).subarray(0, 6));
     expect(relay.partialFrame('c')).toEqual({ start: 0, received: 6, length: 3 });
   });
+});
+
+describe('Relay: split frames forwarded without copies, whole, in the call that completes them', () => {
+  const sendsTo = (actions: RelayAction[], id: string) =>
+    actions.flatMap((a) => (a.type === 'send' && a.connId === id ? [a.bytes] : []));
+
+  it("keeps pieces of a read's size as views of the input and sends them, then the last part, at once", () => {
+    const relay = new Relay();
+    pair(relay);
+    const data = frame(
+      0x13,
+      Uint8Array.from({ length: 20_000 }, (_, i) => i % 251),
+    );
+    // separate ArrayBuffers, as socket reads are
+    const chunks = [data.slice(0, 8000), data.slice(8000, 16_000), data.slice(16_000)];
+    expect(sendsTo(relay.receive('a', chunks[0]!), 'b')).toEqual([]);
+    expect(relay.bufferedBytes('a')).toBe(8000);
+    expect(sendsTo(relay.receive('a', chunks[1]!), 'b')).toEqual([]);
+    expect(relay.bufferedBytes('a')).toBe(16_000);
+    const out = sendsTo(relay.receive('a', chunks[2]!), 'b');
+    expect(out.map((bytes) => bytes.buffer)).toEqual(chunks.map((chunk) => chunk.buffer)); // no copies
+    expect(hex(concat(out))).toBe(hex(data));
+    expect(relay.bufferedBytes()).toBe(0);
+  });
+
+  it('gathers a frame once a small piece comes: intact, at most twice what came, at least what came', () => {
+    const relay = new Relay({ maxFrameLength: 1 << 20 });
+    pair(relay);
+    const data = encodeFrame(
+      { type: 0x13, body: Uint8Array.from({ length: 300_000 }, (_, i) => (i * 13) % 256) },
+      1 << 20,
+    );
+    const sizes = [10_000, 3, 70_000, 1, 5000, 65_536, 100];
+    let at = 0;
+    const out: Uint8Array[] = [];
+    for (const size of sizes) {
+      out.push(...sendsTo(relay.receive('a', data.slice(at, at + size)), 'b'));
+      at += size;
+      expect(out).toEqual([]);
+      expect(relay.bufferedBytes('a')).toBeGreaterThanOrEqual(at);
+      expect(relay.bufferedBytes('a')).toBeLessThanOrEqual(Math.max(1024, 2 * at));
+    }
+    out.push(...sendsTo(relay.receive('a', concat([data.slice(at), frame(0x13, [9])])), 'b'));
+    expect(hex(concat(out))).toBe(hex(concat([data, frame(0x13, [9])])));
+    expect(relay.bufferedBytes()).toBe(0);
+  });
+
+  it('a header split across reads, then a body in large pieces: forwarded whole', () => {
+    const relay = new Relay();
+    pair(relay);
+    const data = frame(0x14, new Uint8Array(30_000).fill(3));
+    const cuts = [2, 5, 10_000, 20_000, data.length];
+    let last = 0;
+    const out: Uint8Array[] = [];
+    for (const cut of cuts) {
+      const now = sendsTo(relay.receive('a', data.slice(last, cut)), 'b');
+      if (cut < data.length) expect(now).toEqual([]);
+      out.push(...now);
+      last = cut;
+    }
+    expect(hex(concat(out))).toBe(hex(data));
+  });
+
+  it('a peer that leaves mid-frame: the kept pieces are dropped, the rest of the frame discarded, PONGs still answered', () => {
+    const relay = new Relay();
+    pair(relay);
+    const data = frame(0x13, new Uint8Array(20_000).fill(1));
+    relay.receive('a', data.slice(0, 10_000));
+    expect(relay.bufferedBytes('a')).toBe(10_000);
+    const left = collect(relay.close('b'));
+    expect(left.frames('a').map((f) => f.type)).toEqual([FrameType.PEER_LEFT]);
+    expect(relay.bufferedBytes('a')).toBe(0);
+    const after = relay.receive(
+      'a',
+      concat([data.slice(10_000), frame(0x13, [1]), frame(FrameType.PING, [5])]),
+    );
+    expect(after.filter((a) => a.type === 'send').map((a) => a.type === 'send' && a.connId)).toEqual(['a']);
+    expect(hex(collect(after).bytes('a'))).toBe(hex(frame(FrameType.PONG, [5])));
+  });
+});
+
+describe('Relay follows RELAY_RULES (§3.7) for every type byte in every state', () => {
+  /** A relay with connection 'x' in `state` (and its peer 'p' when paired). */
+  function inState(state: RelayState): Relay {
+    const relay = new Relay();
+    if (state === 'hello') {
+      relay.open('x');
+    } else if (state === 'waiting') {
+      relay.open('x');
+      relay.receive('x', hello('room', 'x'));
+    } else {
+      pair(relay, 'room', 'x', 'p');
+      if (state === 'alone') relay.close('p');
+    }
+    return relay;
+  }
+
+  const states = Object.keys(RELAY_RULES[0]!.in) as RelayState[];
+
+  it('covers the four states of §3.7', () => {
+    expect([...states].sort()).toEqual(['alone', 'hello', 'paired', 'waiting']);
+  });
+
+  for (const state of states) {
+    it(`state ${state}: types 0x00..0xff with an empty body, a 33-byte body and a 1025-byte body`, () => {
+      for (let type = 0; type < 256; type++) {
+        for (const bodyLength of [0, 33, 1025]) {
+          const relay = inState(state);
+          const verdict = relayVerdict(state, type, bodyLength);
+          const body =
+            type === FrameType.HELLO && bodyLength === 0
+              ? encodeHello({ room: 'other', name: 'y' })
+              : new Uint8Array(bodyLength);
+          const actions = relay.receive('x', frame(type, body));
+          const what = `${state} 0x${type.toString(16)} body ${bodyLength}: ${verdict}`;
+          const got = collect(actions);
+          if (verdict in ErrorCode) {
+            expect(errorOf(actions, 'x'), what).toBe(ErrorCode[verdict as keyof typeof ErrorCode]);
+            expect(got.closed, what).toContain('x');
+          } else if (verdict === 'pong') {
+            expect(hex(got.bytes('x')), what).toBe(hex(frame(FrameType.PONG, body)));
+            expect(got.sent.has('p'), what).toBe(false);
+          } else if (verdict === 'discard') {
+            expect(actions, what).toEqual([]);
+          } else if (verdict === 'forward') {
+            expect(hex(got.bytes('p')), what).toBe(hex(frame(type, body)));
+            expect(got.sent.has('x'), what).toBe(false);
+          } else {
+            expect(verdict, what).toBe('hello');
+            if (bodyLength === 0)
+              expect(
+                got.frames('x').map((f) => f.type),
+                what,
+              ).toEqual([FrameType.WAITING]);
+            else expect(got.frames('x').at(-1)?.type, what).toBe(FrameType.ERROR); // zeros: not a HELLO
+          }
+        }
+      }
+    });
+  }
 });
