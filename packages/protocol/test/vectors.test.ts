@@ -21,8 +21,10 @@ import { fromHex, hex } from './helpers';
 import { runScenario, type ScenarioInput, type WireFrame } from './vectors/scenario';
 import code from './vectors/session-code.json';
 import ffdhe3072 from './vectors/session-ffdhe3072.json';
+import modp2048 from './vectors/session-modp2048.json';
 import passphrase from './vectors/session-passphrase.json';
 import plain from './vectors/session-plain.json';
+import unicode from './vectors/session-unicode.json';
 
 interface Vector {
   description: string;
@@ -37,7 +39,12 @@ const vectors: [string, Vector][] = [
   ['session-code', code as Vector],
   ['session-passphrase', passphrase as Vector],
   ['session-ffdhe3072', ffdhe3072 as Vector],
+  ['session-unicode', unicode as Vector],
+  ['session-modp2048', modp2048 as Vector],
 ];
+
+/** The NFC form's UTF-8 bytes: what a session sends and hashes for a room or name (§1). */
+const nfc = (text: string) => Buffer.from(text.normalize('NFC'));
 
 const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
 const u64 = (n: number) => Buffer.concat([u32(Math.floor(n / 2 ** 32)), u32(n >>> 0)]);
@@ -102,9 +109,9 @@ describe.each(vectors)('%s', (_name, v) => {
           [
             Buffer.from('arctalk/2'),
             Buffer.from([2]),
-            Buffer.from(v.input.room),
-            Buffer.from(v.input.alice.name),
-            Buffer.from(v.input.bob.name),
+            nfc(v.input.room),
+            nfc(v.input.alice.name),
+            nfc(v.input.bob.name),
             commit,
             kexR,
             kexI,
@@ -129,10 +136,10 @@ describe.each(vectors)('%s', (_name, v) => {
     expect(hex(kexR.subarray(68, 72))).toBe('00010000');
     expect(hex(kexR.subarray(72))).toBe(d.bobPublicKey);
     // CPace (§5.3): PRS the code or passphrase, CI = lv_cat("arctalk/2", room, names), sid empty
-    const prs = Buffer.from((v.input.alice.passphrase ?? '').normalize('NFC'));
+    const prs = nfc(v.input.alice.passphrase ?? '');
     expect(hex(prs)).toBe(d.cpacePrs);
     const ci = Buffer.concat(
-      ['arctalk/2', v.input.room, v.input.alice.name, v.input.bob.name].map((t) => lv(Buffer.from(t))),
+      [Buffer.from('arctalk/2'), nfc(v.input.room), nfc(v.input.alice.name), nfc(v.input.bob.name)].map(lv),
     );
     expect(hex(ci)).toBe(d.cpaceCi);
     // generator string (§8.1): lv_cat(DSI, PRS, zero pad, CI, sid), padded to SHA-512's 128-byte block
@@ -198,7 +205,7 @@ describe.each(vectors)('%s', (_name, v) => {
     ] as const) {
       const stream = createRC4(fromHex(rc4Key), { drop: 3072 });
       let offset = 0;
-      let plaintext = '';
+      const plaintext: Buffer[] = [];
       for (const f of frames(`${from}>relay`)) {
         const type = f[4]!;
         if (type !== 0x13 && type !== 0x14) continue;
@@ -208,7 +215,7 @@ describe.each(vectors)('%s', (_name, v) => {
         expect(hmacHex(macKey, f.subarray(4, f.length - 16)).slice(0, 32)).toBe(hex(tag));
         if (type === 0x13) {
           const ct = f.subarray(13, f.length - 16);
-          plaintext += Buffer.from(stream.xor(ct)).toString('utf8');
+          plaintext.push(Buffer.from(stream.xor(ct)));
           offset += ct.length;
         } else {
           expect(f.length).toBe(5 + 8 + 16);
@@ -218,7 +225,54 @@ describe.each(vectors)('%s', (_name, v) => {
         .filter((s) => s.from === from && 'send' in s)
         .map((s) => ('send' in s ? s.send : ''))
         .join('');
-      expect(plaintext).toBe(expected);
+      // one byte stream per direction (§6): frame boundaries may fall anywhere in the text
+      expect(Buffer.concat(plaintext).toString('utf8')).toBe(expected);
     }
+  });
+});
+
+describe('what the newer transcripts add', () => {
+  const u = unicode as Vector;
+  const hello = (v: Vector, who: string) =>
+    fromHex(v.wire.find((w) => w.dir === `${who}>relay` && w.type === 'HELLO')!.hex);
+
+  it('session-unicode: NFD room, names and passphrase go on the wire, into CPace and the transcript in NFC', () => {
+    for (const text of [u.input.room, u.input.alice.name, u.input.bob.name, u.input.alice.passphrase!]) {
+      expect(text).not.toMatch(/^[\x00-\x7f]*$/);
+      expect(text.normalize('NFC')).not.toBe(text); // given decomposed
+    }
+    // HELLO = version | roomLen | room | nameLen | name, in NFC bytes
+    const a = hello(u, 'alice').subarray(5);
+    const room = nfc(u.input.room);
+    expect(a[0]).toBe(2);
+    expect(Buffer.from(a.subarray(2, 2 + a[1]!))).toEqual(room);
+    expect(Buffer.from(a.subarray(3 + a[1]!))).toEqual(nfc(u.input.alice.name));
+    expect(room.toString('hex')).toBe('436166c3a9204dc3bc6c6c6572'); // "Café Müller", precomposed
+    expect(u.derived.cpacePrs).toBe(Buffer.from('crème brûlée'.normalize('NFC')).toString('hex'));
+    expect(u.derived.cpacePrs).toBe('6372c3a86d65206272c3bb6cc3a965');
+    // the peer's name as the relay announced it, and what each side displayed
+    expect(u.events.alice).toContain(`paired initiator ${u.input.bob.name.normalize('NFC')}`);
+    expect(u.events.bob).toContain(`paired responder ${u.input.alice.name.normalize('NFC')}`);
+  });
+
+  it('session-unicode: the SAS shows a capitalised word as the word list spells it', () => {
+    expect(u.derived.sas).toMatch(/[A-Z]/);
+    const words = u.derived.sas!.split(' ');
+    const sb = fromHex(u.derived.sasBytes!);
+    expect(words).toEqual([PGP_EVEN_WORDS[sb[0]!], PGP_ODD_WORDS[sb[1]!], PGP_EVEN_WORDS[sb[2]!]]);
+    expect(u.events.alice).toContain(`secured ${u.derived.sas}`);
+  });
+
+  it('session-modp2048: an RFC 3526 group, and one text split over three DATA frames of at most 2023 bytes', () => {
+    const m = modp2048 as Vector;
+    const commit = fromHex(m.wire.find((w) => w.type === 'COMMIT')!.hex);
+    expect(new DataView(commit.buffer, commit.byteOffset).getUint16(7)).toBe(0x000e); // group 14
+    const data = m.wire
+      .filter((w) => w.dir === 'alice>relay' && w.type === 'DATA')
+      .map((w) => fromHex(w.hex));
+    expect(data.map((f) => f.length - 5 - 8 - 16)).toEqual([2023, 2023, 954]);
+    expect(data.every((f) => f.length - 4 <= 2048)).toBe(true);
+    const send = m.input.script[0]!;
+    expect('send' in send && Buffer.byteLength(send.send)).toBe(5000);
   });
 });

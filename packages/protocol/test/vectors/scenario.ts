@@ -163,13 +163,17 @@ export function derive(input: ScenarioInput, wire: WireFrame[]): Record<string, 
     return fromHexStr(f.hex).subarray(5);
   };
   const group = groupId(input.alice.group ?? 'ffdhe2048')!.group;
+  // What the sessions sent and hashed: the NFC forms of the room and names (PROTOCOL.md §1).
+  const room = input.room.normalize('NFC');
+  const aliceName = input.alice.name.normalize('NFC');
+  const bobName = input.bob.name.normalize('NFC');
   // KEX randomness, in order: 32 nonce bytes, 32 for the CPace scalar (bits above 252
   // cleared), then the DH secret exponent.
   const pake = pakeInput(
     input.alice.passphrase === undefined ? undefined : passphraseBytes(input.alice.passphrase),
-    input.room,
-    input.alice.name,
-    input.bob.name,
+    room,
+    aliceName,
+    bobName,
   );
   const generator = cpaceGenerator(pake.prs, pake.ci, pake.sid);
   const keypair = (p: PartyInput) => {
@@ -193,9 +197,9 @@ export function derive(input: ScenarioInput, wire: WireFrame[]): Record<string, 
     true,
   );
   const th = transcriptHash({
-    room: input.room,
-    initiatorName: input.alice.name,
-    responderName: input.bob.name,
+    room,
+    initiatorName: aliceName,
+    responderName: bobName,
     commitBody: body('alice>relay', 'COMMIT'),
     responderKexBody: body('bob>relay', 'KEX'),
     initiatorKexBody: body('alice>relay', 'KEX'),
