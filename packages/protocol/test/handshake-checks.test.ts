@@ -72,11 +72,12 @@ const with16 = (body: Uint8Array, at: number, value: number) => {
   b[at + 1] = value & 0xff;
   return b;
 };
-/** A KEX body whose public key is replaced by `y` (|p| bytes, big-endian). */
+/** A KEX body whose public key (its last |p| bytes, ffdhe2048) is replaced by `y`, big-endian. */
 const withKey = (kex: Uint8Array, y: bigint) => {
   const b = kex.slice();
-  const n = b.length - 68;
-  for (let k = 0; k < n; k++) b[68 + k] = Number((y >> BigInt(8 * (n - 1 - k))) & 0xffn);
+  const n = groups.ffdhe2048.byteLength;
+  const at = b.length - n;
+  for (let k = 0; k < n; k++) b[at + k] = Number((y >> BigInt(8 * (n - 1 - k))) & 0xffn);
   return b;
 };
 const withShare = (kex: Uint8Array, share: Uint8Array) => {
