@@ -10,6 +10,7 @@ import {
   ClientSession,
   encodeFrame,
   encodePaired,
+  encodeWaiting,
   errorKind,
   FrameDecoder,
   FrameType,
@@ -35,6 +36,8 @@ const config = (
   passphrase: undefined,
   randomBytes: seededRandom(seed),
   sendBudget: 2 ** 30,
+  maxFrameLength: 65536,
+  relayMaxFrameLength: 65536,
   ...over,
 });
 const bodyOf = (frame: Uint8Array) => new FrameDecoder().push(frame)[0]!.body;
@@ -130,11 +133,24 @@ describe('§4.5 COMMIT (the responder checks)', () => {
 });
 
 describe('§4.5 KEX_r (the initiator checks)', () => {
-  it('a body of 68 bytes or fewer (shorter than 4 included) is MALFORMED_FRAME', () => {
+  it('a body of 72 bytes or fewer (shorter than 4 included) is MALFORMED_FRAME', () => {
     const { kexR } = upTo('kex_r');
-    for (const n of [0, 1, 3, 4, 36, 67, 68]) {
+    for (const n of [0, 1, 3, 4, 36, 68, 71, 72]) {
       expect(codeOf(() => upTo('kex_r').i.onKex(kexR!.subarray(0, n)))).toBe('MALFORMED_FRAME');
     }
+  });
+
+  it('then a frame cap below 2048 (MALFORMED_FRAME), before suite and group', () => {
+    const { kexR } = upTo('kex_r');
+    const withCap = (body: Uint8Array, cap: number) => {
+      const b = body.slice();
+      new DataView(b.buffer).setUint32(68, cap);
+      return b;
+    };
+    for (const cap of [0, 1, 2047]) {
+      expect(codeOf(() => upTo('kex_r').i.onKex(withCap(kexR!, cap)))).toBe('MALFORMED_FRAME');
+    }
+    expect(codeOf(() => upTo('kex_r').i.onKex(with16(withCap(kexR!, 5), 2, 0x0101)))).toBe('MALFORMED_FRAME');
   });
 
   it('then suite and group equal ours (PARAMETER_MISMATCH)', () => {
@@ -239,7 +255,12 @@ function pairedSession(role: 'initiator' | 'responder') {
   const s = new ClientSession({ name: 'me', randomBytes: seededRandom(`s/${role}`) });
   s.start();
   s.takeOutput();
-  s.receive(encodeFrame({ type: FrameType.PAIRED, body: encodePaired({ role, peerName: 'peer' }) }));
+  s.receive(
+    encodeFrame({
+      type: FrameType.PAIRED,
+      body: encodePaired({ role, maxFrameLength: 65536, peerName: 'peer' }),
+    }),
+  );
   s.takeOutput();
   return s;
 }
@@ -266,8 +287,10 @@ describe('§4.5 frames out of order: UNEXPECTED_FRAME, for either role', () => {
   it.each(cases)('%s', (_label, role, type) => {
     const body =
       type === FrameType.PAIRED
-        ? encodePaired({ role: 'initiator', peerName: 'x' })
-        : new Uint8Array(type === FrameType.WAITING ? 0 : 36);
+        ? encodePaired({ role: 'initiator', maxFrameLength: 65536, peerName: 'x' })
+        : type === FrameType.WAITING
+          ? encodeWaiting({ maxFrameLength: 65536 })
+          : new Uint8Array(36);
     expect(errorCode(pairedSession(role).receive(encodeFrame({ type, body })))).toBe('UNEXPECTED_FRAME');
   });
 
@@ -290,7 +313,20 @@ describe('§4.5 envelope bodies and §6 END, as a client checks them', () => {
       s.start();
       return s;
     };
-    expect(errorCode(fresh().receive(frame(FrameType.WAITING, 1)))).toBe('MALFORMED_FRAME');
+    for (const n of [0, 1, 3, 5]) {
+      expect(errorCode(fresh().receive(frame(FrameType.WAITING, n)))).toBe('MALFORMED_FRAME');
+    }
+    const smallCap = Uint8Array.of(0, 0, 0x07, 0xff); // 2047: below the minimum
+    expect(errorCode(fresh().receive(encodeFrame({ type: FrameType.WAITING, body: smallCap })))).toBe(
+      'MALFORMED_FRAME',
+    );
+    expect(
+      errorCode(
+        fresh().receive(
+          encodeFrame({ type: FrameType.PAIRED, body: Uint8Array.of(1, ...smallCap, 1, 0x61) }),
+        ),
+      ),
+    ).toBe('MALFORMED_FRAME');
     expect(errorCode(pairedSession('responder').receive(frame(FrameType.PEER_LEFT, 1)))).toBe(
       'MALFORMED_FRAME',
     );

@@ -28,11 +28,13 @@ interface Case {
   /** display names as given to ClientSession (any normalisation form); default alice, bob */
   names?: { alice: string; bob: string };
   script?: Step[];
+  /** the relay's frame cap (default 65536) */
+  relayMaxFrameLength?: number;
   /** search the seeds (suffix 0, 1, ...) for the first whose SAS has a capitalised word */
   capitalisedSas?: boolean;
 }
 
-/** One text of 5000 bytes: two full DATA frames of 2023 bytes and one of 954 (§2, §6.1). */
+/** One text of 5000 bytes: through a 2048-byte cap, two full DATA frames of 2023 bytes and one of 954 (§6.1). */
 const longText = Array.from(
   { length: 100 },
   (_, i) => `line ${String(i).padStart(2, '0')}: ${'x'.repeat(40)}\n`,
@@ -81,9 +83,11 @@ const cases: Case[] = [
   {
     file: 'session-modp2048.json',
     description:
-      'modp2048 (RFC 3526 group 14) proposed by the initiator; one text of 5000 bytes split over three DATA ' +
-      'frames (2023 + 2023 + 954 bytes of plaintext, §6.1), then a short reply',
+      'modp2048 (RFC 3526 group 14) proposed by the initiator, through a relay whose frame cap is 2048 (announced ' +
+      'in WAITING and PAIRED): one text of 5000 bytes split over three DATA frames (2023 + 2023 + 954 bytes of ' +
+      'plaintext, §6.1), then a short reply',
     group: 'modp2048',
+    relayMaxFrameLength: 2048,
     script: [
       { from: 'alice', send: longText },
       { from: 'bob', send: 'Got it all.\n' },
@@ -109,8 +113,10 @@ function record(c: Case, suffix: string) {
   const steps = c.script ?? script;
   // nonce, CPace scalar and the secret exponent: take generously, then trim to what was used.
   const pool = { alice: hex(streams.alice(4096)), bob: hex(streams.bob(4096)) };
+  const relayCap = c.relayMaxFrameLength ? { relayMaxFrameLength: c.relayMaxFrameLength } : {};
   const probe: ScenarioInput = {
     room,
+    ...relayCap,
     alice: { ...party('alice'), random: pool.alice },
     bob: { ...party('bob'), random: pool.bob },
     script: steps,
@@ -121,6 +127,7 @@ function record(c: Case, suffix: string) {
   });
   const input: ScenarioInput = {
     room,
+    ...relayCap,
     alice: { ...party('alice'), random: pool.alice.slice(0, used.alice * 2) },
     bob: { ...party('bob'), random: pool.bob.slice(0, used.bob * 2) },
     script: steps,

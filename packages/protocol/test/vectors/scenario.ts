@@ -36,6 +36,8 @@ export type Step = { from: 'alice' | 'bob'; send: string } | { from: 'alice' | '
 
 export interface ScenarioInput {
   room: string;
+  /** the relay's frame cap, announced in WAITING and PAIRED (§3.2); default 65536 */
+  relayMaxFrameLength?: number;
   alice: PartyInput;
   bob: PartyInput;
   script: Step[];
@@ -78,7 +80,7 @@ export function runScenario(
   input: ScenarioInput,
   onRandom?: (who: 'alice' | 'bob', length: number) => void,
 ): ScenarioOutput {
-  const relay = new Relay();
+  const relay = new Relay(input.relayMaxFrameLength ? { maxFrameLength: input.relayMaxFrameLength } : {});
   const wire: WireFrame[] = [];
   const events = { alice: [] as string[], bob: [] as string[] };
   const decoders = new Map<string, FrameDecoder>();
