@@ -267,6 +267,8 @@ describe('what the newer transcripts add', () => {
     const m = modp2048 as Vector;
     const commit = fromHex(m.wire.find((w) => w.type === 'COMMIT')!.hex);
     expect(new DataView(commit.buffer, commit.byteOffset).getUint16(7)).toBe(0x000e); // group 14
+    // the relay announced its cap of 2048 in WAITING (§3.2): alice sizes her DATA to it
+    expect(m.wire.find((w) => w.type === 'WAITING')!.hex).toBe('000000050200000800');
     const data = m.wire
       .filter((w) => w.dir === 'alice>relay' && w.type === 'DATA')
       .map((w) => fromHex(w.hex));
