@@ -16,6 +16,8 @@ import {
   RELAY_RULES,
   type RelayState,
   relayVerdict,
+  SESSION_STATES,
+  TRANSITIONS,
 } from '../src/index';
 
 const spec = readFileSync(new URL('../PROTOCOL.md', import.meta.url), 'utf8');
@@ -123,4 +125,35 @@ it('§4.2 gives the secret-exponent size @arctalk/dh draws for every group of §
     expect(drawn, name).toBe(Number(bytes));
     expect(dh.lengths.secretKey * 8, name).toBe(Number(bits));
   }
+});
+
+it('§7.1 is TRANSITIONS, row for row: states, input, role, handler', () => {
+  const table = section('### 7.1 Client', '### 7.2');
+  const rows = table
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| state') && !l.startsWith('| ---'))
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
+  expect(rows).toHaveLength(TRANSITIONS.length);
+  const started = SESSION_STATES.filter((s) => s !== 'idle' && s !== 'failed');
+  const states = (cell: string): readonly string[] =>
+    cell === 'any started'
+      ? started
+      : cell === 'other started'
+        ? started.filter((s) => s !== 'closed')
+        : cell === 'committing … secured'
+          ? ['committing', 'exchanging', 'confirming', 'secured']
+          : cell.split(', ');
+  const input = (cell: string) => (cell === 'transport closed' ? 'eof' : cell.replace(/\(.*\)$/, ''));
+  TRANSITIONS.forEach((t, i) => {
+    const [from, on, role, , , , run] = rows[i]!;
+    expect([...states(from!)].sort(), `row ${i + 1}`).toEqual([...t.from].sort());
+    expect(input(on!), `row ${i + 1}`).toBe(t.on);
+    expect(role, `row ${i + 1}`).toBe(t.role ?? '');
+    expect(run, `row ${i + 1}`).toBe(t.run);
+  });
 });
