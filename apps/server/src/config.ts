@@ -53,6 +53,16 @@ export interface ServerConfig {
   backlog: number;
   /** pino level for the structured log on stderr. */
   logLevel: LogLevel;
+  /** Redis URL of a cluster (`redis://HOST:PORT`); '' = a single relay, nothing else needed. */
+  redis: string;
+  /** Address the cluster listener binds (relay-to-relay links). */
+  clusterHost: string;
+  /** Port of the cluster listener; 0 = any free one (it is published in Redis). */
+  clusterPort: number;
+  /** Address other relays dial to reach this one; '' = `clusterHost` (set it when that is 0.0.0.0 or ::). */
+  clusterAdvertise: string;
+  /** Milliseconds a room lease and a relay's liveness live in Redis unless renewed (every third of it). */
+  leaseTtl: number;
 }
 
 /** The defaults, as documented in the README and `--help`. */
@@ -70,6 +80,11 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   frameTimeout: 20_000,
   backlog: 4_096,
   logLevel: 'info',
+  redis: '',
+  clusterHost: DEFAULT_HOST,
+  clusterPort: 0,
+  clusterAdvertise: '',
+  leaseTtl: 10_000,
 });
 
 /** What an unfinished frame must gain per `frameTimeout` (or be finished): 1 KiB. */
@@ -114,6 +129,8 @@ export const LIMITS = Object.freeze({
   stallTimeout: { min: 1, max: 3_600_000 },
   frameTimeout: { min: 1, max: 3_600_000 },
   backlog: { min: 1, max: 65_535 },
+  clusterPort: { min: 0, max: 65_535 },
+  leaseTtl: { min: 300, max: 3_600_000 },
 });
 
 /**
@@ -251,6 +268,32 @@ export function parseHost(text: string): string {
   if (isIP(unbracketed) !== 0) return unbracketed;
   if (unbracketed === trimmed && HOSTNAME.test(trimmed)) return trimmed;
   throw new ConfigError('host', `expected an IP address or a host name, got ${JSON.stringify(text)}`);
+}
+
+/**
+ * Validates a Redis URL (ioredis' form): `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`,
+ * or `rediss://` for TLS.
+ *
+ * @param text - e.g. `"redis://127.0.0.1:6379"`
+ * @returns the URL as given (trimmed)
+ * @throws {ConfigError} when `text` is not a redis:// or rediss:// URL with a host
+ * @example
+ * parseRedisUrl('redis://10.0.0.9:6379'); // 'redis://10.0.0.9:6379'
+ */
+export function parseRedisUrl(text: string): string {
+  const trimmed = text.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError(
+      `"redis" expected a URL like redis://HOST:PORT (or rediss:// for TLS), got ${JSON.stringify(text)}`,
+    );
+  }
+  return trimmed;
 }
 
 /**

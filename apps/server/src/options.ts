@@ -16,6 +16,7 @@ import {
   parseDuration,
   parseHost,
   parseInteger,
+  parseRedisUrl,
   parseSize,
   type ServerConfig,
 } from './config.js';
@@ -153,6 +154,40 @@ export function program(output: CommandOutput = {}): Command {
         .argParser(arg((text) => parseInteger('backlog', text))),
     )
     .addOption(
+      new Option(
+        '--redis <url>',
+        'join a cluster of relays that share rooms through this Redis (redis://HOST:PORT); none = a single relay',
+      )
+        .env('ARCTALK_REDIS')
+        .argParser(arg(parseRedisUrl)),
+    )
+    .addOption(
+      new Option('--cluster-host <host>', 'cluster: address to listen on for other relays (their links)')
+        .env('ARCTALK_CLUSTER_HOST')
+        .default(d.clusterHost)
+        .argParser(arg(parseHost)),
+    )
+    .addOption(
+      new Option('--cluster-port <port>', 'cluster: port for other relays; 0 picks a free one (published in Redis)')
+        .env('ARCTALK_CLUSTER_PORT')
+        .default(d.clusterPort)
+        .argParser(arg((text) => parseInteger('clusterPort', text))),
+    )
+    .addOption(
+      new Option(
+        '--cluster-advertise <host>',
+        'cluster: address other relays dial to reach this one (default: --cluster-host; required with 0.0.0.0 or ::)',
+      )
+        .env('ARCTALK_CLUSTER_ADVERTISE')
+        .argParser(arg(parseHost)),
+    )
+    .addOption(
+      new Option('--lease-ttl <duration>', 'cluster: lifetime of a room lease in Redis unless renewed (renewed every third)')
+        .env('ARCTALK_LEASE_TTL')
+        .default(d.leaseTtl)
+        .argParser(arg((text) => parseDuration('leaseTtl', text))),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level on stderr')
         .env('ARCTALK_LOG_LEVEL')
         .choices(LOG_LEVELS)
@@ -183,6 +218,11 @@ export interface CliOptions {
   frameTimeout: number;
   backlog: number;
   logLevel: LogLevel;
+  redis?: string;
+  clusterHost: string;
+  clusterPort: number;
+  clusterAdvertise?: string;
+  leaseTtl: number;
 }
 
 /**
@@ -216,6 +256,12 @@ export function parseArgs(argv: string[], output: CommandOutput = {}): ServerCon
       { code: 'arctalk.maxBuffer', exitCode: 2 },
     );
   }
+  const advertise = o.clusterAdvertise ?? '';
+  if (o.redis && advertise === '' && (o.clusterHost === '0.0.0.0' || o.clusterHost === '::')) {
+    command.error(
+      `error: option '--cluster-host <host>' is ${o.clusterHost}: other relays cannot dial that; set --cluster-advertise to this machine's address`,
+    );
+  }
   return {
     host: o.host,
     port: o.port,
@@ -230,5 +276,10 @@ export function parseArgs(argv: string[], output: CommandOutput = {}): ServerCon
     frameTimeout: o.frameTimeout,
     backlog: o.backlog,
     logLevel: o.logLevel,
+    redis: o.redis ?? '',
+    clusterHost: o.clusterHost,
+    clusterPort: o.clusterPort,
+    clusterAdvertise: advertise,
+    leaseTtl: o.leaseTtl,
   };
 }

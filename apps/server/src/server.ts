@@ -41,12 +41,15 @@ import {
   formatAddress,
   type ServerConfig,
 } from './config.js';
+import type { ClusterInfo, ConnectionGate, GateHost } from './gate.js';
 import type { Logger } from './logger.js';
 
 /** Options of {@link startServer}: any {@link ServerConfig} field, plus a logger. */
 export interface StartServerOptions extends Partial<Omit<ServerConfig, 'logLevel'>> {
   /** Where events go; defaults to a silent logger. */
   logger?: Logger;
+  /** Redis key prefix of a cluster (tests share one Redis); default `arctalk:`. */
+  redisPrefix?: string;
 }
 
 /** A running relay, as returned by {@link startServer}. */
@@ -67,6 +70,8 @@ export interface ArctalkServer {
    * @param connId - one connection (`c1`, `c2`, … as in the log); all when omitted
    */
   bufferedBytes(connId?: string): number;
+  /** The cluster this relay is part of (`--redis`); undefined for a single relay. */
+  readonly cluster: ClusterInfo | undefined;
   /**
    * Stops accepting, tells every client SERVER_SHUTTING_DOWN, lets their last frames
    * flush for up to `closeTimeout` ms, then destroys what is left.
@@ -149,8 +154,19 @@ const silent = pino({ level: 'silent' });
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ArctalkServer> {
   const config = { ...DEFAULT_CONFIG, ...dropUndefined(options) };
-  const relayServer = new RelayServer(config, options.logger ?? silent);
-  await relayServer.listen();
+  const log = options.logger ?? silent;
+  const relayServer = new RelayServer(config, log);
+  if (config.redis !== '') {
+    // Loaded only for a cluster: a single relay needs neither ioredis nor Redis.
+    const { startCluster } = await import('./cluster.js');
+    relayServer.gate = await startCluster(relayServer, { ...config, redisPrefix: options.redisPrefix }, log);
+  }
+  try {
+    await relayServer.listen();
+  } catch (error) {
+    await relayServer.gate?.shutdown();
+    throw error;
+  }
   return relayServer;
 }
 
@@ -158,7 +174,11 @@ function dropUndefined<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-class RelayServer implements ArctalkServer {
+class RelayServer implements ArctalkServer, GateHost {
+  /** Set by a cluster: new connections go to it first (see cluster.ts). */
+  gate: ConnectionGate | undefined;
+  /** Sockets the gate holds (admitted and counted, not yet adopted). */
+  readonly #gated = new Set<Socket>();
   readonly #config: Omit<ServerConfig, 'logLevel'>;
   readonly #log: Logger;
   readonly #relay: Relay;
@@ -213,7 +233,11 @@ class RelayServer implements ArctalkServer {
   }
 
   get connections(): number {
-    return this.#connections.size + this.#rejected.size;
+    return this.#connections.size + this.#rejected.size + this.#gated.size;
+  }
+
+  get cluster(): ClusterInfo | undefined {
+    return this.gate?.info;
   }
 
   bufferedBytes(connId?: string): number {
@@ -225,7 +249,7 @@ class RelayServer implements ArctalkServer {
     for (const { socket } of this.#connections.values())
       total += socket.writableLength + socket.readableLength;
     for (const socket of this.#rejected) total += socket.writableLength + socket.readableLength;
-    return total + this.#relay.bufferedBytes();
+    return total + this.#relay.bufferedBytes() + (this.gate?.bufferedBytes() ?? 0);
   }
 
   listen(): Promise<void> {
@@ -318,6 +342,7 @@ class RelayServer implements ArctalkServer {
     for (const connection of this.#connections.values()) {
       if (!connection.closing) this.#close(connection);
     }
+    const gateClosed = this.gate?.shutdown();
     const deadline = setTimeout(() => {
       for (const { socket } of this.#connections.values()) socket.destroy();
       for (const socket of this.#rejected) socket.destroy();
@@ -327,31 +352,70 @@ class RelayServer implements ArctalkServer {
       ...[...this.#connections.values()].map(({ socket }) => closed(socket)),
     ]);
     await Promise.all([...this.#rejected].map(closed));
+    await gateClosed;
     clearTimeout(deadline);
     this.#log.info({ event: 'stopped' }, 'stopped');
   }
 
-  #accept(socket: Socket): void {
-    const remote = socket.remoteAddress;
+  adopt(socket: Socket, remote: string): string | undefined {
+    if (!this.#gated.delete(socket)) return this.#accept(socket, remote);
+    if (this.#shutdown) {
+      socket.destroy();
+      return undefined;
+    }
+    return this.#open(socket, `c${++this.#nextId}`, remote);
+  }
+
+  evict(connId: string, code: number, message: string): void {
+    const connection = this.#connections.get(connId);
+    if (!connection || connection.closing || !connection.inRelay) return;
+    this.#log.info({ event: 'evict', conn: connId, code: errorCodeName(code), message }, 'evicted');
+    for (const action of this.#call(connection, () => this.#relay.reject(connId, code, message))) {
+      if (action.type === 'close' && action.connId === connId) connection.inRelay = false;
+      else this.#perform(action, undefined);
+    }
+    this.#close(connection);
+  }
+
+  /**
+   * Admits a socket under the caps, then opens it in the relay — or, in a cluster,
+   * hands it to the gate. `linkRemote`: a client forwarded by another relay (counted
+   * under its own address), never gated.
+   */
+  #accept(socket: Socket, linkRemote?: string): string | undefined {
+    const remote = linkRemote ?? socket.remoteAddress;
     if (this.#shutdown || remote === undefined) {
       socket.destroy();
-      return;
+      return undefined;
     }
     const id = `c${++this.#nextId}`;
     const fromAddress = this.#perAddress.get(addressKey(remote)) ?? 0;
-    if (this.#connections.size + this.#rejected.size >= this.#fdBudget) {
+    const open = this.#connections.size + this.#gated.size;
+    if (open + this.#rejected.size >= this.#fdBudget) {
       this.#reject(socket, id, remote, 'out of file descriptors');
-      return;
+      return undefined;
     }
-    if (this.#connections.size >= this.#config.maxConnections) {
+    if (open >= this.#config.maxConnections) {
       this.#reject(socket, id, remote, 'too many connections');
-      return;
+      return undefined;
     }
     if (fromAddress >= this.#config.maxConnectionsPerAddress) {
       this.#reject(socket, id, remote, 'too many connections from this address');
-      return;
+      return undefined;
     }
     this.#perAddress.set(addressKey(remote), fromAddress + 1);
+    if (this.gate && linkRemote === undefined) {
+      this.#gated.add(socket);
+      socket.once('close', () => {
+        if (this.#gated.delete(socket)) this.#uncount(remote);
+      });
+      this.gate.route(socket, remote);
+      return undefined;
+    }
+    return this.#open(socket, id, remote);
+  }
+
+  #open(socket: Socket, id: string, remote: string): string {
     const connection: Connection = {
       id,
       socket,
@@ -398,6 +462,14 @@ class RelayServer implements ArctalkServer {
       this.#call(connection, () => this.#relay.open(id)),
       connection,
     );
+    return id;
+  }
+
+  #uncount(remote: string): void {
+    const key = addressKey(remote);
+    const fromAddress = (this.#perAddress.get(key) ?? 1) - 1;
+    if (fromAddress > 0) this.#perAddress.set(key, fromAddress);
+    else this.#perAddress.delete(key);
   }
 
   /** Refuses a connection over a cap: ERROR TOO_MANY_CONNECTIONS, then close. */
@@ -775,10 +847,7 @@ class RelayServer implements ArctalkServer {
     clearTimeout(connection.frameTimer);
     clearTimeout(connection.replyTimer);
     this.#connections.delete(id);
-    const key = addressKey(remote);
-    const fromAddress = (this.#perAddress.get(key) ?? 1) - 1;
-    if (fromAddress > 0) this.#perAddress.set(key, fromAddress);
-    else this.#perAddress.delete(key);
+    this.#uncount(remote);
     this.#release(connection);
     this.#log.info(
       { event: 'disconnect', conn: id, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten },
