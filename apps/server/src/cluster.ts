@@ -29,7 +29,6 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, encodeError, encodeFrame, FrameType } from '@arctalk/protocol';
 import type { Redis } from 'ioredis';
-import { formatAddress, type ServerConfig } from './config.js';
 import {
   decodeLinkHeader,
   encodeLinkHeader,
@@ -39,6 +38,7 @@ import {
   MAX_BEFORE_HELLO,
   readHello,
 } from './_link.js';
+import { formatAddress, type ServerConfig } from './config.js';
 import type { ClusterInfo, ConnectionGate, GateHost } from './gate.js';
 import { LeaseStore } from './lease.js';
 import type { Logger } from './logger.js';
@@ -76,7 +76,11 @@ const NO_REDIS =
  * @returns the gate to set on the server
  * @throws {Error} (rejects) when the cluster address cannot be bound
  */
-export async function startCluster(host: GateHost, config: ClusterConfig, log: Logger): Promise<ConnectionGate> {
+export async function startCluster(
+  host: GateHost,
+  config: ClusterConfig,
+  log: Logger,
+): Promise<ConnectionGate> {
   const cluster = new Cluster(host, config, log);
   await cluster.start();
   return cluster;
@@ -179,7 +183,10 @@ class Cluster implements ConnectionGate {
     // Wait a little for Redis so that the first clients find it; never fail on it.
     await Promise.race([redis.connect().catch(() => {}), delay(CONNECT_TIMEOUT)]);
     if (redis.status === 'ready') await this.#beat();
-    this.#heartbeat = setInterval(() => void this.#beat(), Math.max(100, Math.floor(this.#config.leaseTtl / 3)));
+    this.#heartbeat = setInterval(
+      () => void this.#beat(),
+      Math.max(100, Math.floor(this.#config.leaseTtl / 3)),
+    );
     this.#heartbeat.unref();
   }
 
@@ -191,7 +198,8 @@ class Cluster implements ConnectionGate {
       const lost = await this.#leases.renew([...this.#rooms.keys()]);
       if (!this.#redisUp) {
         this.#redisUp = true;
-        if (this.#outageLogged) this.#log.info({ event: 'redis-up' }, 'Redis reachable again: cluster recovered');
+        if (this.#outageLogged)
+          this.#log.info({ event: 'redis-up' }, 'Redis reachable again: cluster recovered');
         this.#outageLogged = false;
       }
       for (const roomKey of lost) this.#lost(roomKey);
@@ -218,7 +226,10 @@ class Cluster implements ConnectionGate {
     const connections = this.#rooms.get(roomKey);
     if (!connections) return;
     this.#rooms.delete(roomKey);
-    this.#log.warn({ event: 'lease-lost', connections: connections.size }, 'room lease lost: ending its connections');
+    this.#log.warn(
+      { event: 'lease-lost', connections: connections.size },
+      'room lease lost: ending its connections',
+    );
     for (const connId of connections) {
       this.#host.evict(
         connId,
@@ -307,7 +318,11 @@ class Cluster implements ConnectionGate {
       const outcome = await this.#forward(socket, remote, buffer, roomKey, owner);
       if (outcome === 'done') return;
     }
-    this.#refuse(socket, ErrorCode.TOO_MANY_CONNECTIONS, 'cluster busy: the room moved between relays; try again');
+    this.#refuse(
+      socket,
+      ErrorCode.TOO_MANY_CONNECTIONS,
+      'cluster busy: the room moved between relays; try again',
+    );
   }
 
   /** ERROR `code` to a client at the gate (nothing was sent to it yet: a frame boundary), then close. */
@@ -340,7 +355,10 @@ class Cluster implements ConnectionGate {
     link.on('error', () => {});
     const answer = await new Promise<{ status: number; rest: Buffer } | Error>((resolve) => {
       let got: Buffer = Buffer.alloc(0);
-      const timer = setTimeout(() => finish(new Error('no answer in time')), CONNECT_TIMEOUT + this.#config.handshakeTimeout);
+      const timer = setTimeout(
+        () => finish(new Error('no answer in time')),
+        CONNECT_TIMEOUT + this.#config.handshakeTimeout,
+      );
       const onData = (chunk: Buffer) => {
         got = Buffer.concat([got, chunk]);
         finish({ status: got[0]!, rest: got.subarray(1) });
@@ -366,7 +384,10 @@ class Cluster implements ConnectionGate {
     if (answer instanceof Error || answer.status === LinkStatus.UNAVAILABLE) {
       link.destroy();
       const reason = answer instanceof Error ? answer.message : 'unavailable';
-      this.#log.warn({ event: 'link-failed', owner: owner.relayId, reason }, 'cannot reach the relay serving a room');
+      this.#log.warn(
+        { event: 'link-failed', owner: owner.relayId, reason },
+        'cannot reach the relay serving a room',
+      );
       this.#refuse(
         client,
         ErrorCode.SERVER_SHUTTING_DOWN,

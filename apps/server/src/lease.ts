@@ -91,10 +91,7 @@ export class LeaseStore {
    * @param options.ttl - lease and liveness time-to-live, in milliseconds
    * @param options.prefix - key prefix, default `arctalk:`
    */
-  constructor(
-    redis: Redis,
-    options: { relayId: string; address: string; ttl: number; prefix?: string },
-  ) {
+  constructor(redis: Redis, options: { relayId: string; address: string; ttl: number; prefix?: string }) {
     this.#relayId = options.relayId;
     this.#address = options.address;
     this.#ttl = options.ttl;

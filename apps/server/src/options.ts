@@ -168,7 +168,10 @@ export function program(output: CommandOutput = {}): Command {
         .argParser(arg(parseHost)),
     )
     .addOption(
-      new Option('--cluster-port <port>', 'cluster: port for other relays; 0 picks a free one (published in Redis)')
+      new Option(
+        '--cluster-port <port>',
+        'cluster: port for other relays; 0 picks a free one (published in Redis)',
+      )
         .env('ARCTALK_CLUSTER_PORT')
         .default(d.clusterPort)
         .argParser(arg((text) => parseInteger('clusterPort', text))),
@@ -182,7 +185,10 @@ export function program(output: CommandOutput = {}): Command {
         .argParser(arg(parseHost)),
     )
     .addOption(
-      new Option('--lease-ttl <duration>', 'cluster: lifetime of a room lease in Redis unless renewed (renewed every third)')
+      new Option(
+        '--lease-ttl <duration>',
+        'cluster: lifetime of a room lease in Redis unless renewed (renewed every third)',
+      )
         .env('ARCTALK_LEASE_TTL')
         .default(d.leaseTtl)
         .argParser(arg((text) => parseDuration('leaseTtl', text))),

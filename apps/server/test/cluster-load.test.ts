@@ -5,7 +5,18 @@
  */
 import { decodeError, ErrorCode, FrameType, frameTypeName } from '@arctalk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, dataFrame, helloFrame, type RawClient, rawClient, type ServerProcess, spawnServer, sleep, waitUntil, within } from './helpers.js';
+import {
+  cleanup,
+  dataFrame,
+  helloFrame,
+  type RawClient,
+  rawClient,
+  type ServerProcess,
+  sleep,
+  spawnServer,
+  waitUntil,
+  within,
+} from './helpers.js';
 import { RedisProcess } from './redis.js';
 
 const PAIRS = 1_000;
@@ -56,7 +67,7 @@ function seqOf(body: Uint8Array): number {
 }
 
 async function nextType(client: RawClient, what: string): Promise<string> {
-  return frameTypeName((await client.frames.next(30_000, what)).type);
+  return frameTypeName((await client.frames.next(30_000, what)).type) ?? 'unknown';
 }
 
 /** `a` waits in `room` on relay port `pa`; `b` joins on `pb`; resolves once both are PAIRED. */
@@ -161,7 +172,11 @@ describe('cluster of three relay processes', () => {
     await within(Promise.all(doomed.map(({ a }) => a.closed)), 10_000, 'clients of the dead relay closed');
     // Pairs owned by p2 whose second client came through p0: the owner says PEER_LEFT.
     for (const { a } of orphans) {
-      await waitUntil(() => a.frames.all.some((frame) => frame.type === FrameType.PEER_LEFT), 10_000, 'PEER_LEFT');
+      await waitUntil(
+        () => a.frames.all.some((frame) => frame.type === FrameType.PEER_LEFT),
+        10_000,
+        'PEER_LEFT',
+      );
       const got = received(a);
       expect(got).toEqual(got.map((_, k) => k));
     }

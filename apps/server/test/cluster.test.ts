@@ -14,11 +14,14 @@ import {
   dataFrame,
   expectError,
   helloFrame,
+  logLines,
   memoryLogger,
   type RawClient,
   rawClient,
+  runCli,
   securedPair,
   sessionClient,
+  spawnServer,
   startTestServer,
   waitUntil,
   within,
@@ -44,9 +47,7 @@ async function cluster(count = 3, extra: Parameters<typeof startTestServer>[0] =
   for (let i = 0; i < count; i++) {
     const { logger, lines } = memoryLogger('info');
     logs.push(lines);
-    relays.push(
-      await startTestServer({ redis: redis.url, redisPrefix, leaseTtl: 1_500, logger, ...extra }),
-    );
+    relays.push(await startTestServer({ redis: redis.url, redisPrefix, leaseTtl: 1_500, logger, ...extra }));
   }
   for (const relay of relays) await waitUntil(() => relay.cluster?.redisUp === true, 10_000, 'Redis up');
   return { relays, logs, redisPrefix };
@@ -135,7 +136,9 @@ describe('cluster', () => {
       expect(keys.filter((key) => key.startsWith(`${redisPrefix}relay:`))).toHaveLength(2);
       const owner = await client.get(`${redisPrefix}room:${LeaseStore.roomKey('a secret room name')}`);
       expect(owner).toBe(relays[0]!.cluster?.relayId);
-      expect(await client.pttl(`${redisPrefix}room:${LeaseStore.roomKey('a secret room name')}`)).toBeGreaterThan(0);
+      expect(
+        await client.pttl(`${redisPrefix}room:${LeaseStore.roomKey('a secret room name')}`),
+      ).toBeGreaterThan(0);
     } finally {
       client.disconnect();
     }
@@ -199,7 +202,11 @@ describe('cluster', () => {
     const traffic = setInterval(() => a.write(seqFrame(seq++)), 5);
     try {
       await redis.stop('SIGKILL');
-      await waitUntil(() => r1.cluster?.redisUp === false && r2.cluster?.redisUp === false, 10_000, 'Redis down seen');
+      await waitUntil(
+        () => r1.cluster?.redisUp === false && r2.cluster?.redisUp === false,
+        10_000,
+        'Redis down seen',
+      );
       // a new pairing across relays: refused with a clear ERROR
       const stranger = await rawClient(r2.port);
       stranger.write(helloFrame('new-room', 's'));
@@ -216,7 +223,11 @@ describe('cluster', () => {
         expect(lines.filter((line) => line.event === 'redis-down')).toHaveLength(1);
       }
       await redis.restart();
-      await waitUntil(() => r1.cluster?.redisUp === true && r2.cluster?.redisUp === true, 10_000, 'Redis up seen');
+      await waitUntil(
+        () => r1.cluster?.redisUp === true && r2.cluster?.redisUp === true,
+        10_000,
+        'Redis up seen',
+      );
     } finally {
       clearInterval(traffic);
     }
@@ -243,7 +254,12 @@ describe('cluster', () => {
     const client = new Redis(redis.url);
     try {
       // as if r2 had taken the room while r1 was cut off from Redis
-      await client.set(`${redisPrefix}room:${LeaseStore.roomKey('stolen')}`, r2.cluster!.relayId, 'PX', 60_000);
+      await client.set(
+        `${redisPrefix}room:${LeaseStore.roomKey('stolen')}`,
+        r2.cluster!.relayId,
+        'PX',
+        60_000,
+      );
     } finally {
       client.disconnect();
     }
@@ -257,6 +273,28 @@ describe('cluster', () => {
       expect(error.message).toMatch(/lost the room/);
     }
     await waitUntil(() => r1.cluster?.rooms === 0, 5_000, 'room dropped');
+  });
+
+  it('the command: bad Redis URLs and an undialable cluster address are usage errors (exit 2)', async () => {
+    for (const url of ['http://127.0.0.1:6379', 'redis://', 'localhost:6379']) {
+      const { code, stderr } = await runCli(['--redis', url]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/"redis" expected a URL like redis:\/\/HOST:PORT/);
+    }
+    const { code, stderr } = await runCli([], { ARCTALK_REDIS: redis.url, ARCTALK_CLUSTER_HOST: '0.0.0.0' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--cluster-advertise/);
+  });
+
+  it('the command joins a cluster with --redis (environment ARCTALK_REDIS) and logs it', async () => {
+    const relay = spawnServer(['--port', '0', '--log-level', 'info'], { ARCTALK_REDIS: redis.url });
+    const { port } = await within(relay.listening, 20_000, 'listening');
+    const other = await startTestServer({ redis: redis.url, leaseTtl: 1_500 });
+    await waitUntil(() => other.cluster?.redisUp === true, 10_000, 'Redis up');
+    await pair(other, { port } as ArctalkServer, 'cli-room');
+    const joined = logLines(relay.stderr).find((line) => line.event === 'cluster');
+    expect(joined).toMatchObject({ redis: redis.url, leaseTtl: 10_000 });
+    expect(String(joined?.address)).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   it('a single relay needs no Redis: without --redis there is no cluster', async () => {

@@ -57,7 +57,11 @@ function aptInstall(): string | undefined {
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const install = () =>
-      spawnSync('apt-get', ['install', '-y', '-q', 'redis-server'], { env, encoding: 'utf8', timeout: 300_000 });
+      spawnSync('apt-get', ['install', '-y', '-q', 'redis-server'], {
+        env,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
     let result = install();
     if (result.status !== 0) {
       spawnSync('apt-get', ['update', '-q'], { env, encoding: 'utf8', timeout: 300_000 });
@@ -147,7 +151,18 @@ export class RedisProcess {
   async restart(): Promise<void> {
     const child = spawn(
       this.#path,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#child = child;
