@@ -216,7 +216,8 @@ async function hop(pa: number, pb: number): Promise<number> {
   const rtts: number[] = [];
   for (let i = 0; i < HOPS; i++) {
     const back = new Promise<number>((resolve) => {
-      a.onFrame = (_, body) => resolve(performance.now() - new DataView(body.buffer, body.byteOffset, 8).getFloat64(0));
+      a.onFrame = (_, body) =>
+        resolve(performance.now() - new DataView(body.buffer, body.byteOffset, 8).getFloat64(0));
     });
     const sentAt = performance.now();
     a.socket.write(stamped());
@@ -234,7 +235,11 @@ const cell = (values: number[], digits = 0) => {
   const x = spread(values);
   return `${fmt(x.median, digits)} (${fmt(x.min, digits)}–${fmt(x.max, digits)})`;
 };
-const ratio = (a: number[], b: number[]) => cell(a.map((x, i) => x / b[i]!), 2);
+const ratio = (a: number[], b: number[]) =>
+  cell(
+    a.map((x, i) => x / b[i]!),
+    2,
+  );
 
 async function main(): Promise<void> {
   console.log(
@@ -270,7 +275,9 @@ async function main(): Promise<void> {
     await redis.stop('SIGTERM');
   }
   const col = (loads: Load[], key: keyof Load) => loads.map((l) => l[key]);
-  console.log(`\n${PAIRS} pairs, ${FRAME_SIZE}-byte frames, ${MEASURE_MS} ms per measurement; cluster: every pair across two relays\n`);
+  console.log(
+    `\n${PAIRS} pairs, ${FRAME_SIZE}-byte frames, ${MEASURE_MS} ms per measurement; cluster: every pair across two relays\n`,
+  );
   const rows = [
     ['', 'one relay', 'three relays (cluster)', 'ratio three/one'],
     [
@@ -279,7 +286,12 @@ async function main(): Promise<void> {
       cell(col(three, 'messagesPerSecond')),
       ratio(col(three, 'messagesPerSecond'), col(one, 'messagesPerSecond')),
     ],
-    ['p99 latency, ms', cell(col(one, 'p99'), 2), cell(col(three, 'p99'), 2), ratio(col(three, 'p99'), col(one, 'p99'))],
+    [
+      'p99 latency, ms',
+      cell(col(one, 'p99'), 2),
+      cell(col(three, 'p99'), 2),
+      ratio(col(three, 'p99'), col(one, 'p99')),
+    ],
     [
       `pairing ${PAIRS} pairs, ms`,
       cell(col(one, 'pairingMs')),
