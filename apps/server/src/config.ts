@@ -290,7 +290,8 @@ export function parseRedisUrl(text: string): string {
   }
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
     throw new ConfigError(
-      `"redis" expected a URL like redis://HOST:PORT (or rediss:// for TLS), got ${JSON.stringify(text)}`,
+      'redis',
+      `expected a URL like redis://HOST:PORT (or rediss:// for TLS), got ${JSON.stringify(text)}`,
     );
   }
   return trimmed;

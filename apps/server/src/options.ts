@@ -264,8 +264,13 @@ export function parseArgs(argv: string[], output: CommandOutput = {}): ServerCon
   }
   const advertise = o.clusterAdvertise ?? '';
   if (o.redis && advertise === '' && (o.clusterHost === '0.0.0.0' || o.clusterHost === '::')) {
+    const given =
+      command.getOptionValueSource('clusterHost') === 'env'
+        ? `ARCTALK_CLUSTER_HOST=${o.clusterHost}`
+        : `--cluster-host ${o.clusterHost}`;
     command.error(
-      `error: option '--cluster-host <host>' is ${o.clusterHost}: other relays cannot dial that; set --cluster-advertise to this machine's address`,
+      `error: ${given} cannot be dialled by the other relays: set --cluster-advertise (ARCTALK_CLUSTER_ADVERTISE) to this machine's address.`,
+      { code: 'arctalk.clusterAdvertise', exitCode: 2 },
     );
   }
   return {

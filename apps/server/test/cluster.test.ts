@@ -279,11 +279,13 @@ describe('cluster', () => {
     for (const url of ['http://127.0.0.1:6379', 'redis://', 'localhost:6379']) {
       const { code, stderr } = await runCli(['--redis', url]);
       expect(code).toBe(2);
-      expect(stderr).toMatch(/"redis" expected a URL like redis:\/\/HOST:PORT/);
+      expect(stderr).toMatch(/^arctalk-server: .*--redis.*expected a URL like redis:\/\/HOST:PORT/m);
     }
     const { code, stderr } = await runCli([], { ARCTALK_REDIS: redis.url, ARCTALK_CLUSTER_HOST: '0.0.0.0' });
     expect(code).toBe(2);
-    expect(stderr).toMatch(/--cluster-advertise/);
+    expect(stderr).toMatch(
+      /^arctalk-server: ARCTALK_CLUSTER_HOST=0\.0\.0\.0 cannot be dialled.*--cluster-advertise/m,
+    );
   });
 
   it('the command joins a cluster with --redis (environment ARCTALK_REDIS) and logs it', async () => {

@@ -144,6 +144,11 @@ describe('configuration errors as the user sees them', () => {
     '--frame-timeout': ['0', '1.5s'],
     '--backlog': ['0', '70000'],
     '--log-level': ['loud'],
+    '--redis': ['http://127.0.0.1:6379', 'redis://', '127.0.0.1:6379'],
+    '--cluster-host': ['bad host'],
+    '--cluster-port': ['70000', 'x'],
+    '--cluster-advertise': ['[nope]'],
+    '--lease-ttl': ['100ms', 'soon'],
   };
 
   it('covers every option that takes a value', () => {
