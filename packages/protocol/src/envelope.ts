@@ -6,9 +6,9 @@
  * {@link RELAY_RULES}, that mirrors §3.7 row for row.
  * @module
  */
-import { _describe, _putU32, _readU32 } from './_util';
+import { _describe, _putU32 } from './_util';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
-import { FrameType, isClientToClientType, lengths } from './frame';
+import { _checkFrameCap, _readFrameCap, FrameType, isClientToClientType, lengths } from './frame';
 
 /** The protocol version carried in HELLO. */
 export const PROTOCOL_VERSION = 2;
@@ -231,36 +231,6 @@ export function decodeHello(body: Uint8Array): Hello {
 /** The two roles of a pair. */
 export type Role = 'initiator' | 'responder';
 
-/**
- * Reads the relay's frame cap (§3.2, §3.3): a u32 that no receiver may set below
- * {@link lengths.minMaxFrameLength} (2048, §2).
- */
-function readCap(what: string, body: Uint8Array, at: number): number {
-  const cap = _readU32(body, at);
-  if (cap < lengths.minMaxFrameLength) {
-    throw new RemoteProtocolError(
-      'MALFORMED_FRAME',
-      `${what} announces a frame cap of ${cap} bytes, below the minimum ${lengths.minMaxFrameLength}`,
-    );
-  }
-  return cap;
-}
-
-function checkCap(cap: unknown): number {
-  if (
-    typeof cap !== 'number' ||
-    !Number.isInteger(cap) ||
-    cap < lengths.minMaxFrameLength ||
-    cap > 0xffffffff
-  ) {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"maxFrameLength" expected integer ${lengths.minMaxFrameLength}..2^32-1, got ${String(cap)}`,
-    );
-  }
-  return cap;
-}
-
 /** WAITING: the client waits for a peer; the relay announces its frame cap. */
 export interface Waiting {
   /** the longest frame (`length` field) the relay accepts from this client, ≥ 2048 */
@@ -280,7 +250,7 @@ export interface Waiting {
  */
 export function encodeWaiting(waiting: Waiting): Uint8Array {
   const out = new Uint8Array(4);
-  _putU32(out, 0, checkCap(waiting.maxFrameLength));
+  _putU32(out, 0, _checkFrameCap(waiting.maxFrameLength));
   return out;
 }
 
@@ -298,7 +268,7 @@ export function encodeWaiting(waiting: Waiting): Uint8Array {
 export function decodeWaiting(body: Uint8Array): Waiting {
   if (body.length !== 4)
     throw new RemoteProtocolError('MALFORMED_FRAME', `WAITING body of ${body.length} bytes, expected 4`);
-  return { maxFrameLength: readCap('WAITING', body, 0) };
+  return { maxFrameLength: _readFrameCap('WAITING', body, 0) };
 }
 
 /** PAIRED: the relay formed a pair. */
@@ -328,7 +298,7 @@ export function encodePaired(paired: Paired): Uint8Array {
       `"role" expected 'initiator' | 'responder', got ${String(paired.role)}`,
     );
   }
-  const cap = checkCap(paired.maxFrameLength);
+  const cap = _checkFrameCap(paired.maxFrameLength);
   const name = checkText('peerName', paired.peerName, 1, lengths.maxName, 'local');
   const out = new Uint8Array(6 + name.length);
   out[0] = paired.role === 'initiator' ? 1 : 2;
@@ -357,7 +327,7 @@ export function decodePaired(body: Uint8Array): Paired {
   if (r !== 1 && r !== 2) throw new RemoteProtocolError('MALFORMED_FRAME', `PAIRED role ${r} is not 1 or 2`);
   return {
     role: r === 1 ? 'initiator' : 'responder',
-    maxFrameLength: readCap('PAIRED', body, 1),
+    maxFrameLength: _readFrameCap('PAIRED', body, 1),
     peerName: readText('peer name', body.subarray(6), 1, lengths.maxName),
   };
 }

@@ -105,9 +105,33 @@ export interface Frame {
   body: Uint8Array;
 }
 
-/** @internal Validates a max frame length option (`min` defaults to the protocol's minimum, 2048). */
+/**
+ * @internal Validates a max frame length option (`min` defaults to the protocol's minimum,
+ * 2048); undefined gives {@link DEFAULT_MAX_FRAME_LENGTH}.
+ */
 export function _checkMaxFrameLength(value: unknown, min: number = lengths.minMaxFrameLength): number {
-  if (value === undefined) return DEFAULT_MAX_FRAME_LENGTH;
+  return value === undefined ? DEFAULT_MAX_FRAME_LENGTH : _checkFrameCap(value, min);
+}
+
+/**
+ * @internal Reads an announced frame cap (WAITING, PAIRED §3.2–§3.3, KEX §4.2): a u32
+ * that no receiver may set below {@link lengths.minMaxFrameLength} (2048, §2).
+ *
+ * @throws RemoteProtocolError MALFORMED_FRAME below the minimum
+ */
+export function _readFrameCap(what: string, body: Uint8Array, at: number): number {
+  const cap = _readU32(body, at);
+  if (cap < lengths.minMaxFrameLength) {
+    throw new RemoteProtocolError(
+      'MALFORMED_FRAME',
+      `${what} announces a frame cap of ${cap} bytes, below the minimum ${lengths.minMaxFrameLength}`,
+    );
+  }
+  return cap;
+}
+
+/** @internal Validates a frame cap to encode (WAITING, PAIRED, KEX): an integer min..2^32−1. */
+export function _checkFrameCap(value: unknown, min: number = lengths.minMaxFrameLength): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) {
     throw new LocalProtocolError(
       'INVALID_ARGUMENT',

@@ -13,11 +13,11 @@
  */
 import { createDH, type DH, type DHGroup, groups } from '@arctalk/dh';
 import { _equalBytes } from './_hash';
-import { _abytes, _describe, _putU16, _putU32, _readU16, _readU32 } from './_util';
+import { _abytes, _describe, _putU16, _putU32, _readU16 } from './_util';
 import { type CPaceShare, cpaceFinish, cpaceLengths, cpaceStart } from './cpace';
 import type { Role } from './envelope';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
-import { encodeFrame, FrameType, lengths } from './frame';
+import { _checkFrameCap, _readFrameCap, encodeFrame, FrameType } from './frame';
 import { commitmentOf, deriveKeys, pakeInput, transcriptHash } from './keys';
 import { maxDataLengthFor, RecordState } from './record';
 
@@ -228,18 +228,7 @@ export interface Kex {
  */
 export function encodeKex(kex: Kex): Uint8Array {
   const { nonce, cpaceShare } = messageLengths;
-  const cap = kex.maxFrameLength;
-  if (
-    typeof cap !== 'number' ||
-    !Number.isInteger(cap) ||
-    cap < lengths.minMaxFrameLength ||
-    cap > 0xffffffff
-  ) {
-    throw new LocalProtocolError(
-      'INVALID_ARGUMENT',
-      `"maxFrameLength" expected integer ${lengths.minMaxFrameLength}..2^32-1, got ${String(cap)}`,
-    );
-  }
+  const cap = _checkFrameCap(kex.maxFrameLength);
   const capBytes = new Uint8Array(messageLengths.maxFrameLength);
   _putU32(capBytes, 0, cap);
   return encodeHeadAnd(kex.suite, kex.group, [
@@ -273,13 +262,7 @@ export function decodeKex(body: Uint8Array): Kex {
   if (body.length <= KEX_FIXED) {
     throw new RemoteProtocolError('MALFORMED_FRAME', `KEX body of ${body.length} bytes is too short`);
   }
-  const maxFrameLength = _readU32(body, CAP_AT);
-  if (maxFrameLength < lengths.minMaxFrameLength) {
-    throw new RemoteProtocolError(
-      'MALFORMED_FRAME',
-      `KEX announces a frame cap of ${maxFrameLength} bytes, below the minimum ${lengths.minMaxFrameLength}`,
-    );
-  }
+  const maxFrameLength = _readFrameCap('KEX', body, CAP_AT);
   return {
     suite: _readU16(body, 0),
     group: _readU16(body, 2),
