@@ -72,8 +72,10 @@ describe('widths and graphemes on a real terminal', () => {
 
   it('a peer name and text ending in ZWJ or made of joiners cannot eat the pane marker, the SAS box or the status bar', async () => {
     const r = room();
+    // 120 columns: the status bar must hold the longest SAS (three 11-letter PGP words)
+    // and the escaped peer name without truncation, or the assertion on it is luck.
     const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
-      columns: 80,
+      columns: 120,
       rows: 30,
     });
     await alice.waitForScreen('waiting for peer');
