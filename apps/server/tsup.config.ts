@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // One self-contained ESM file for the `arctalk-server` bin. @arctalk/* is bundled
 // from source (tsconfig `paths`), so the app runs with plain `node` and needs no
-// built library; pino, commander and ioredis stay ordinary runtime dependencies.
+// built library; pino, commander, ioredis and ws stay ordinary runtime dependencies.
 export default defineConfig({
   entry: ['src/cli.ts'],
   format: ['esm'],
@@ -13,6 +13,6 @@ export default defineConfig({
   dts: false,
   splitting: false,
   noExternal: [/^@arctalk\//],
-  external: ['pino', 'commander', 'ioredis'],
+  external: ['pino', 'commander', 'ioredis', 'ws'],
   banner: { js: '#!/usr/bin/env node' },
 });

@@ -1,8 +1,9 @@
 /**
  * `arctalk-server`: the command line of the arctalk relay.
  *
- * Prints exactly one line on stdout, `listening on HOST:PORT`, once the port is
- * bound; everything else is the structured log on stderr. Exit codes: 0 after a
+ * Prints one line on stdout per listener once they are all bound: `listening on
+ * HOST:PORT` (TCP) first, then `listening on ws://HOST:PORT/` with `--ws-port`;
+ * everything else is the structured log on stderr. Exit codes: 0 after a
  * clean shutdown (SIGINT / SIGTERM), 1 when the server cannot start (e.g. the port
  * is taken), 2 for a bad flag or value.
  *
@@ -47,13 +48,19 @@ async function main(): Promise<void> {
           : code === 'EADDRNOTAVAIL'
             ? 'address not available on this machine'
             : message;
-    process.stderr.write(`arctalk-server: cannot listen on ${config.host}:${config.port}: ${reason}\n`);
+    // Which listener failed: TCP binds first, so a failure after it is the WebSocket one.
+    const where =
+      (error as { listener?: string }).listener === 'ws'
+        ? `ws://${config.wsHost ?? config.host}:${config.wsPort}/`
+        : `${config.host}:${config.port}`;
+    process.stderr.write(`arctalk-server: cannot listen on ${where}: ${reason}\n`);
     logger.fatal({ event: 'error', code, message }, 'cannot listen');
     flush();
     process.exitCode = EXIT_FAILURE;
     return;
   }
   process.stdout.write(`listening on ${server.address}\n`);
+  if (server.wsUrl !== undefined) process.stdout.write(`listening on ${server.wsUrl}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -63,6 +63,12 @@ export interface ServerConfig {
   clusterAdvertise: string;
   /** Milliseconds a room lease and a relay's liveness live in Redis unless renewed (every third of it). */
   leaseTtl: number;
+  /** WebSocket port (`--ws-port`); undefined = no WebSocket listener. 0 asks the OS for a free one. */
+  wsPort?: number | undefined;
+  /** Address of the WebSocket listener (`--ws-host`); defaults to {@link ServerConfig.host}. */
+  wsHost?: string | undefined;
+  /** The web page served on the WebSocket port's `GET /` (`--web`): its file; undefined = none. */
+  webPage?: string | undefined;
 }
 
 /** The defaults, as documented in the README and `--help`. */
@@ -118,6 +124,7 @@ export function effectiveMaxBuffer(config: Pick<ServerConfig, 'maxBuffer' | 'max
 /** Bounds enforced on numeric settings (inclusive). */
 export const LIMITS = Object.freeze({
   port: { min: 0, max: 65_535 },
+  wsPort: { min: 0, max: 65_535 },
   // A HELLO and an ffdhe8192 KEX must fit; beyond 16 MiB a single frame is a memory risk.
   maxFrameLength: { min: 4_096, max: 16 * 1024 * 1024 },
   maxConnections: { min: 1, max: 1_000_000 },

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import {
@@ -71,6 +73,21 @@ export function program(output: CommandOutput = {}): Command {
         .env('ARCTALK_PORT')
         .default(d.port)
         .argParser(arg((text) => parseInteger('port', text))),
+    )
+    .addOption(
+      new Option('--ws-port <port>', 'also accept WebSocket connections on this port (0 picks a free one)')
+        .env('ARCTALK_WS_PORT')
+        .argParser(arg((text) => parseInteger('wsPort', text))),
+    )
+    .addOption(
+      new Option('--ws-host <host>', 'address of the WebSocket listener (default: --host)')
+        .env('ARCTALK_WS_HOST')
+        .argParser(arg(parseHost)),
+    )
+    .addOption(
+      new Option('--web', 'serve the arctalk web page on the WebSocket port (http://HOST:WS-PORT/)').env(
+        'ARCTALK_WEB',
+      ),
     )
     .addOption(
       new Option(
@@ -229,6 +246,9 @@ export interface CliOptions {
   clusterPort: number;
   clusterAdvertise?: string;
   leaseTtl: number;
+  wsPort?: number;
+  wsHost?: string;
+  web?: boolean;
 }
 
 /**
@@ -273,6 +293,22 @@ export function parseArgs(argv: string[], output: CommandOutput = {}): ServerCon
       { code: 'arctalk.clusterAdvertise', exitCode: 2 },
     );
   }
+  if (o.wsPort === undefined && (o.wsHost !== undefined || o.web)) {
+    command.error(`error: ${o.web ? "'--web'" : "'--ws-host'"} needs --ws-port (the WebSocket listener)`, {
+      code: 'arctalk.wsPort',
+      exitCode: 2,
+    });
+  }
+  let webPage: string | undefined;
+  if (o.web) {
+    webPage = findWebPage();
+    if (webPage === undefined) {
+      command.error(
+        `error: '--web': the web page is not built (looked for ${WEB_PAGE_CANDIDATES.map((url) => fileURLToPath(url)).join(', ')}); run pnpm build`,
+        { code: 'arctalk.web', exitCode: 2 },
+      );
+    }
+  }
   return {
     host: o.host,
     port: o.port,
@@ -292,5 +328,24 @@ export function parseArgs(argv: string[], output: CommandOutput = {}): ServerCon
     clusterPort: o.clusterPort,
     clusterAdvertise: advertise,
     leaseTtl: o.leaseTtl,
+    wsPort: o.wsPort,
+    wsHost: o.wsHost,
+    webPage,
   };
+}
+
+/**
+ * Where `--web` finds the page (apps/web's one-file build): beside the bundled CLI
+ * (`dist/web/index.html`, copied there by tsup.config.ts, so it ships in the npm
+ * package), else in the workspace (`apps/web/dist/index.html`, running from source).
+ */
+export const WEB_PAGE_CANDIDATES = [
+  new URL('./web/index.html', import.meta.url),
+  new URL('../../web/dist/index.html', import.meta.url),
+];
+
+/** The first of {@link WEB_PAGE_CANDIDATES} that exists, as a path. */
+export function findWebPage(): string | undefined {
+  const found = WEB_PAGE_CANDIDATES.find((url) => existsSync(url));
+  return found && fileURLToPath(found);
 }

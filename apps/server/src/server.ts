@@ -43,6 +43,10 @@ import {
 } from './config.js';
 import type { ClusterInfo, ConnectionGate, GateHost } from './gate.js';
 import type { Logger } from './logger.js';
+import { listenWebSocket, WebSocketConnection, type WebSocketListener } from './websocket.js';
+
+/** A connection's byte stream: a TCP socket, or a WebSocket (websocket.ts) shaped like one. */
+type RelaySocket = Socket | WebSocketConnection;
 
 /** Options of {@link startServer}: any {@link ServerConfig} field, plus a logger. */
 export interface StartServerOptions extends Partial<Omit<ServerConfig, 'logLevel'>> {
@@ -60,6 +64,8 @@ export interface ArctalkServer {
   readonly port: number;
   /** `HOST:PORT` as printed in `listening on HOST:PORT`. */
   readonly address: string;
+  /** `ws://HOST:PORT/` of the WebSocket listener (`wsPort`), as printed; undefined without one. */
+  readonly wsUrl: string | undefined;
   /** Open TCP connections, closing ones included. */
   readonly connections: number;
   /**
@@ -82,7 +88,7 @@ export interface ArctalkServer {
 
 interface Connection {
   readonly id: string;
-  readonly socket: Socket;
+  readonly socket: RelaySocket;
   readonly remote: string;
   /** The relay knows this id (opened, not yet closed by it or by us). */
   inRelay: boolean;
@@ -167,6 +173,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Arc
     await relayServer.gate?.shutdown();
     throw error;
   }
+  if (config.wsPort !== undefined) {
+    try {
+      await relayServer.listenWebSocket();
+    } catch (error) {
+      await relayServer.shutdown();
+      throw Object.assign(error as Error, { listener: 'ws' });
+    }
+  }
   return relayServer;
 }
 
@@ -186,7 +200,7 @@ class RelayServer implements ArctalkServer, GateHost {
   readonly #connections = new Map<string, Connection>();
   readonly #perAddress = new Map<string, number>();
   /** Sockets refused at accept time, lingering while their ERROR flushes. */
-  readonly #rejected = new Set<Socket>();
+  readonly #rejected = new Set<RelaySocket>();
   readonly #debug: boolean;
   readonly #maxBuffer: number;
   /** Refusals since the last log line, by reason; the timer that writes the next line. */
@@ -210,6 +224,7 @@ class RelayServer implements ArctalkServer, GateHost {
   #host = '';
   #port = 0;
   #shutdown: Promise<void> | undefined;
+  #ws: WebSocketListener | undefined;
 
   constructor(config: Omit<ServerConfig, 'logLevel'>, log: Logger) {
     this.#config = config;
@@ -230,6 +245,20 @@ class RelayServer implements ArctalkServer, GateHost {
 
   get address(): string {
     return formatAddress(this.#host, this.#port);
+  }
+
+  get wsUrl(): string | undefined {
+    return this.#ws?.url;
+  }
+
+  /** Opens the WebSocket listener (websocket.ts): its connections take the TCP accept path. */
+  async listenWebSocket(): Promise<void> {
+    const { wsHost, wsPort, host, webPage } = this.#config;
+    this.#ws = await listenWebSocket(
+      { ...this.#config, host: wsHost ?? host, port: wsPort ?? 0, webPage, addressKey },
+      (socket) => this.#accept(socket),
+    );
+    this.#log.info({ event: 'listen', address: this.#ws.url }, 'listening');
   }
 
   get connections(): number {
@@ -334,7 +363,10 @@ class RelayServer implements ArctalkServer, GateHost {
     this.#log.info({ event: 'shutdown', connections: this.connections }, 'shutting down');
     clearTimeout(this.#refusedTimer);
     this.#refusedTimer = undefined;
-    const listenerClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const listenerClosed = Promise.all([
+      new Promise<void>((resolve) => this.#server.close(() => resolve())),
+      this.#ws?.close(),
+    ]);
     this.#execute(
       this.#call(undefined, () => this.#relay.shutdown()),
       undefined,
@@ -382,7 +414,7 @@ class RelayServer implements ArctalkServer, GateHost {
    * hands it to the gate. `linkRemote`: a client forwarded by another relay (counted
    * under its own address), never gated.
    */
-  #accept(socket: Socket, linkRemote?: string): string | undefined {
+  #accept(socket: RelaySocket, linkRemote?: string): string | undefined {
     const remote = linkRemote ?? socket.remoteAddress;
     if (this.#shutdown || remote === undefined) {
       socket.destroy();
@@ -404,7 +436,9 @@ class RelayServer implements ArctalkServer, GateHost {
       return undefined;
     }
     this.#perAddress.set(addressKey(remote), fromAddress + 1);
-    if (this.gate && linkRemote === undefined) {
+    // In a cluster, a TCP client goes through the gate (it may be carried to another
+    // relay); a WebSocket client is served here (cross-relay routing is TCP only).
+    if (this.gate && linkRemote === undefined && !(socket instanceof WebSocketConnection)) {
       this.#gated.add(socket);
       socket.once('close', () => {
         if (this.#gated.delete(socket)) this.#uncount(remote);
@@ -415,7 +449,7 @@ class RelayServer implements ArctalkServer, GateHost {
     return this.#open(socket, id, remote);
   }
 
-  #open(socket: Socket, id: string, remote: string): string {
+  #open(socket: RelaySocket, id: string, remote: string): string {
     const connection: Connection = {
       id,
       socket,
@@ -473,7 +507,7 @@ class RelayServer implements ArctalkServer, GateHost {
   }
 
   /** Refuses a connection over a cap: ERROR TOO_MANY_CONNECTIONS, then close. */
-  #reject(socket: Socket, id: string, remote: string, message: string): void {
+  #reject(socket: RelaySocket, id: string, remote: string, message: string): void {
     if (this.#debug)
       this.#log.debug({ event: 'reject', conn: id, remote, reason: message }, 'connection refused');
     this.#countRefusal(message);
@@ -707,7 +741,7 @@ class RelayServer implements ArctalkServer, GateHost {
       return;
     }
     // Several writes from one read are gathered into one writev per socket.
-    let corked: Socket[] | undefined;
+    let corked: RelaySocket[] | undefined;
     for (let i = 0; i < count; i++) {
       const action = actions[i]!;
       if (action.type === 'send') {
@@ -864,7 +898,7 @@ class RelayServer implements ArctalkServer, GateHost {
   }
 }
 
-function closed(socket: Socket): Promise<void> {
+function closed(socket: RelaySocket): Promise<void> {
   if (socket.closed) return Promise.resolve();
   return new Promise((resolve) => socket.once('close', () => resolve()));
 }

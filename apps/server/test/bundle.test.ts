@@ -18,7 +18,7 @@ it('bundles the node entry of @arctalk/protocol and @arctalk/dh', async () => {
     metafile: true,
     logLevel: 'silent',
     tsconfig: 'tsconfig.json',
-    external: ['pino', 'commander', 'ioredis'],
+    external: ['pino', 'commander', 'ioredis', 'ws'],
   });
   const inputs = Object.keys(result.metafile.inputs);
   expect(inputs).toContain('../../packages/protocol/src/index.node.ts');
