@@ -68,8 +68,8 @@ export interface WebSocketListener {
 }
 
 /**
- * The Content-Security-Policy the web page is served with (it carries the same one
- * in a meta tag, which covers file:// and other static hosts).
+ * Headers of the web page. Its Content-Security-Policy is its own meta tag's (which
+ * covers file:// and other static hosts), plus `frame-ancestors 'none'`.
  */
 export const PAGE_HEADERS = Object.freeze({
   'content-type': 'text/html; charset=utf-8',
@@ -94,6 +94,13 @@ export async function listenWebSocket(
   accept: (connection: WebSocketConnection) => void,
 ): Promise<WebSocketListener> {
   const page = options.webPage === undefined ? undefined : readFileSync(options.webPage);
+  // The page's own policy (its meta tag) goes in a header too, where frame-ancestors works.
+  const policy =
+    page && /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(page.toString('utf8'))?.[1];
+  const pageHeaders = {
+    ...PAGE_HEADERS,
+    ...(policy ? { 'content-security-policy': `${policy}; frame-ancestors 'none'` } : {}),
+  };
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_MESSAGE,
@@ -105,7 +112,7 @@ export async function listenWebSocket(
   const pending = new Map<string, number>();
   const sockets = new Set<Socket>();
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER }, (request, response) =>
-    serveHttp(request, response, page),
+    serveHttp(request, response, page, pageHeaders),
   );
   server.headersTimeout = options.handshakeTimeout;
   server.requestTimeout = options.handshakeTimeout;
@@ -178,7 +185,12 @@ export async function listenWebSocket(
   };
 }
 
-function serveHttp(request: IncomingMessage, response: ServerResponse, page: Buffer | undefined): void {
+function serveHttp(
+  request: IncomingMessage,
+  response: ServerResponse,
+  page: Buffer | undefined,
+  headers: Record<string, string>,
+): void {
   const path = (request.url ?? '/').split('?')[0];
   response.shouldKeepAlive = false;
   if (page === undefined) {
@@ -201,7 +213,7 @@ function serveHttp(request: IncomingMessage, response: ServerResponse, page: Buf
       .end('not found\n');
     return;
   }
-  response.writeHead(200, { ...PAGE_HEADERS, 'content-length': page.length, connection: 'close' });
+  response.writeHead(200, { ...headers, 'content-length': page.length, connection: 'close' });
   response.end(request.method === 'HEAD' ? undefined : page);
 }
 

@@ -180,11 +180,13 @@ describe('the same limits as TCP', () => {
       });
     expect((await get(plain.wsUrl!)).status).toBe(426);
     const page = join(mkdtempSync(join(tmpdir(), 'arctalk-web-')), 'index.html');
-    writeFileSync(page, '<!doctype html><title>arctalk ☕</title>');
+    const html = `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>arctalk ☕</title>`;
+    writeFileSync(page, html);
     const served = await startWsServer({ webPage: page });
     const response = await get(served.wsUrl!);
     expect(response.status).toBe(200);
-    expect(response.body).toBe('<!doctype html><title>arctalk ☕</title>');
+    expect(response.body).toBe(html);
+    expect(response.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect((await get(`${served.wsUrl}nothing`)).status).toBe(404);

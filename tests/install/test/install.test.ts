@@ -174,6 +174,33 @@ describe('the installed commands', () => {
     }
   });
 
+  it('the installed arctalk-server --web serves the web page it carries', async () => {
+    ensureInstalled();
+    const server = spawn(
+      bin('arctalk-server'),
+      ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--web', '--log-level', 'warn'],
+      { env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.add(server);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout!.setEncoding('utf8');
+      server.stdout!.on('data', (text: string) => {
+        out += text;
+        const match = /^listening on ws:\/\/(127\.0\.0\.1:\d+)\/$/m.exec(out);
+        if (match) resolve(`http://${match[1]}/`);
+      });
+      server.once('exit', (code) => reject(new Error(`arctalk-server exited ${code}: ${out}`)));
+    });
+    const response = await fetch(url);
+    const html = await response.text();
+    server.kill('SIGTERM');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-/);
+    expect(html).toMatch(/<title>arctalk<\/title>/);
+    expect(html).toContain('arctalk/2'); // the protocol is bundled in
+  });
+
   it('carry a whole pipe-mode conversation through the installed server', async () => {
     ensureInstalled();
     const server = spawn(
