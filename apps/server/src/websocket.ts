@@ -111,8 +111,10 @@ export async function listenWebSocket(
   /** HTTP connections not yet upgraded, per address key. */
   const pending = new Map<string, number>();
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ maxHeaderSize: MAX_HEADER }, (request, response) =>
-    serveHttp(request, response, page, pageHeaders),
+  const server: Server = createServer(
+    // Request timeouts are checked each second (Node's default: each 30 s).
+    { maxHeaderSize: MAX_HEADER, connectionsCheckingInterval: 1_000 },
+    (request, response) => serveHttp(request, response, page, pageHeaders),
   );
   server.headersTimeout = options.handshakeTimeout;
   server.requestTimeout = options.handshakeTimeout;
@@ -149,9 +151,18 @@ export async function listenWebSocket(
     }
     wss.handleUpgrade(request, socket, head, (ws) => accept(new WebSocketConnection(ws, socket)));
   });
-  server.on('clientError', (_error, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@ import { decodeError, errorCodeName, FrameType, frameTypeName } from '@arctalk/p
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
+  connectTo,
   dataFrame,
   helloFrame,
   rawClient,
@@ -137,6 +138,32 @@ describe('the same limits as TCP', () => {
     let frame = await b.frames.next();
     while (frame.type !== FrameType.DATA) frame = await b.frames.next();
     expect(new Uint8Array(frame.body)).toEqual(Uint8Array.of(1, 2, 3));
+  });
+
+  it('an HTTP request that never finishes its headers is cut off after the handshake timeout', async () => {
+    const server = await startWsServer({ handshakeTimeout: 500 });
+    const port = Number(new URL(server.wsUrl!).port);
+    const socket = await connectTo(port);
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => (answer += text));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'); // and nothing more
+    const started = Date.now();
+    await within(new Promise((resolve) => socket.once('close', resolve)), 5_000, 'the server to hang up');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('request headers over 8 KiB: 431, closed', async () => {
+    const server = await startWsServer();
+    const socket = await connectTo(Number(new URL(server.wsUrl!).port));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('error', () => {});
+    socket.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`);
+    await within(new Promise((resolve) => socket.once('close', resolve)), 5_000, 'the server to hang up');
+    expect(answer).toMatch(/^HTTP\/1\.1 431/);
   });
 
   it('a frame over the cap is FRAME_TOO_LARGE, as on TCP', async () => {
