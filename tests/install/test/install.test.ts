@@ -196,7 +196,9 @@ describe('the installed commands', () => {
     const html = await response.text();
     server.kill('SIGTERM');
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-/);
+    expect(response.headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; script-src 'sha256-/,
+    );
     expect(html).toMatch(/<title>arctalk<\/title>/);
     expect(html).toContain('arctalk/2'); // the protocol is bundled in
   });
