@@ -134,6 +134,9 @@ describe('configuration errors as the user sees them', () => {
   const bad: Record<string, string[]> = {
     '--host': ['bad host', '[localhost]'],
     '--port': ['abc', '70000', '-1'],
+    '--ws-port': ['x', '70000'],
+    '--ws-host': ['bad host'],
+    '--web': [], // a switch: any value of ARCTALK_WEB turns it on
     '--max-frame': ['lots', '1', '17MiB', '64KB'],
     '--max-connections': ['0', 'many'],
     '--max-per-address': ['0', '1.5'],

@@ -334,8 +334,14 @@ describe('arctalk-server --ws-port, --ws-host, --web', () => {
   it.each([
     [['--web'], /'--web' needs --ws-port/],
     [['--ws-host', '127.0.0.1'], /'--ws-host' needs --ws-port/],
-    [['--ws-port', '70000'], /"wsPort" expected 0\.\.65535/],
-    [['--ws-port', 'x'], /"wsPort" expected a whole number/],
+    [
+      ['--ws-port', '70000'],
+      /^arctalk-server: option '--ws-port <port>' argument '70000' is invalid\. expected 0\.\.65535/,
+    ],
+    [
+      ['--ws-port', 'x'],
+      /^arctalk-server: option '--ws-port <port>' argument 'x' is invalid\. expected a whole number/,
+    ],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const { code, stderr } = await runCli(['--port', '0', ...args]);
     expect(code).toBe(2);
