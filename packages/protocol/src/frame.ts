@@ -47,6 +47,7 @@ export const FrameType = Object.freeze({
   CONFIRM: 0x12,
   DATA: 0x13,
   END: 0x14,
+  ACK: 0x15,
 } as const);
 
 /** The name of a frame type, e.g. `'HELLO'`. */
@@ -89,7 +90,7 @@ export function isClientToClientType(type: number): boolean {
  * Whether a type byte is defined by this protocol version.
  *
  * @param type - a frame type byte
- * @returns true for the twelve types of {@link FrameType}
+ * @returns true for the types of {@link FrameType}
  * @example
  * ```ts
  * isKnownFrameType(0x08); // false

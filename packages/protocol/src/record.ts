@@ -53,6 +53,11 @@ const HEADER = lengths.header;
 const { offset: OFFSET, tag: TAG } = recordLengths;
 const DATA_TYPE = Uint8Array.of(FrameType.DATA);
 const END_TYPE = Uint8Array.of(FrameType.END);
+const ACK_TYPE = Uint8Array.of(FrameType.ACK);
+/** ACK flags (§6.5): bit 0, the acknowledged direction's END was verified; the others are 0. */
+const ACK_END = 0x01;
+/** ACK body: `u64 received | u8 flags | tag [16]`. */
+const ACK_BODY = OFFSET + 1 + TAG;
 
 /**
  * One direction of the record layer. The sending side calls {@link RecordState.encodeData}
@@ -74,6 +79,12 @@ export class RecordState {
   #offset = 0;
   #ended = false;
   #wiped = false;
+  /** sending side: what the peer's ACKs confirmed so far (bytes, and our END) */
+  #acked = 0;
+  #ackedEnd = false;
+  /** receiving side: what our last ACK said (bytes, and the peer's END) */
+  #ackSent = 0;
+  #ackSentEnd = false;
 
   /**
    * @param keys - the direction's RC4 and MAC keys; the state takes them over and zeroes them
@@ -100,6 +111,18 @@ export class RecordState {
   /** END was sent (sending side) or verified (receiving side). */
   get ended(): boolean {
     return this.#ended;
+  }
+  /** Sending side: the bytes the peer acknowledged receiving (§6.5). */
+  get acknowledged(): number {
+    return this.#acked;
+  }
+  /** Sending side: the peer acknowledged our END (hence every byte before it). */
+  get endAcknowledged(): boolean {
+    return this.#ackedEnd;
+  }
+  /** Receiving side: whether an ACK would say more than the last one sent. */
+  get ackPending(): boolean {
+    return this.#offset > this.#ackSent || (this.#ended && !this.#ackSentEnd);
   }
   /** The most plaintext one DATA frame carries; longer texts are split. */
   get maxDataLength(): number {
@@ -222,6 +245,74 @@ export class RecordState {
       throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
     }
     this.#ended = true;
+  }
+
+  /**
+   * Receiving side: the ACK frame for what this direction has received (§6.5): the
+   * offset, and the END flag once the END verified, tagged with this direction's MAC key.
+   *
+   * @returns the whole ACK frame (25-byte body)
+   * @example
+   * ```ts
+   * if (records.receive.ackPending) socket.write(records.receive.encodeAck());
+   * ```
+   */
+  encodeAck(): Uint8Array {
+    const frame = new Uint8Array(HEADER + ACK_BODY);
+    _writeHeader(frame, 0, 1 + ACK_BODY, FrameType.ACK);
+    _putU64(frame, HEADER, this.#offset);
+    frame[HEADER + OFFSET] = this.#ended ? ACK_END : 0;
+    frame.set(this.#tag(ACK_TYPE, frame.subarray(HEADER, HEADER + OFFSET + 1)), HEADER + OFFSET + 1);
+    this.#ackSent = this.#offset;
+    this.#ackSentEnd = this.#ended;
+    return frame;
+  }
+
+  /**
+   * Sending side: checks the peer's ACK of this direction, in the order of §6.5: length
+   * 25 (MALFORMED_FRAME), tag (AUTH_FAILED), flags (MALFORMED_FRAME), then that it says
+   * more than the last ACK, no more than was sent, and the END flag only for our END at
+   * our final offset (BAD_OFFSET: a replayed, reordered or impossible acknowledgement).
+   *
+   * @param body - the ACK frame body
+   * @returns the acknowledged offset and whether our END is acknowledged
+   * @throws RemoteProtocolError as above
+   */
+  decodeAck(body: Uint8Array): { offset: number; ended: boolean } {
+    if (body.length !== ACK_BODY) {
+      throw new RemoteProtocolError(
+        'MALFORMED_FRAME',
+        `ACK body of ${body.length} bytes, expected ${ACK_BODY}`,
+      );
+    }
+    if (!_equalBytes(body.subarray(OFFSET + 1), this.#tag(ACK_TYPE, body.subarray(0, OFFSET + 1)))) {
+      throw new RemoteProtocolError('AUTH_FAILED', 'authentication failed');
+    }
+    const flags = body[OFFSET]!;
+    if ((flags & ~ACK_END) !== 0) {
+      throw new RemoteProtocolError(
+        'MALFORMED_FRAME',
+        `ACK flags 0x${flags.toString(16)} has unknown bits set`,
+      );
+    }
+    const offset = _getU64(body, 0);
+    const ended = flags === ACK_END;
+    const impossible =
+      offset < 0 || // ≥ 2^53, more than any budget
+      offset > this.#offset ||
+      (ended && !(this.#ended && offset === this.#offset));
+    const stale = offset < this.#acked || (offset === this.#acked && (!ended || this.#ackedEnd));
+    if (impossible || stale) {
+      throw new RemoteProtocolError(
+        'BAD_OFFSET',
+        impossible
+          ? 'an acknowledgement of bytes (or an END) that were never sent'
+          : 'an acknowledgement that says no more than an earlier one: replayed or reordered',
+      );
+    }
+    this.#acked = offset;
+    this.#ackedEnd = ended;
+    return { offset, ended };
   }
 
   /** Zeroes the RC4 state and the MAC key; later calls throw. Idempotent. */

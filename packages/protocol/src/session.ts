@@ -87,9 +87,17 @@ export type SessionEvent =
   | { type: 'secured'; sas: string; sasWords: readonly string[] }
   | { type: 'text'; data: Uint8Array }
   | { type: 'peer-ended' }
+  /**
+   * the peer acknowledged (§6.5) receiving `offset` bytes of ours, and our END when
+   * `ended`: exactly what was sent has arrived, whatever the relay did
+   */
+  | { type: 'acknowledged'; offset: number; ended: boolean }
   | { type: 'peer-left'; ended: boolean }
   | { type: 'pong' }
-  /** both ENDs have crossed, the peer's last (after our own `end()`, read `state`) */
+  /**
+   * the conversation is closed (§6.4): both ENDs have crossed and the peer
+   * acknowledged ours, hence every byte we sent
+   */
   | { type: 'closed' }
   | { type: 'error'; error: ProtocolError };
 
@@ -118,6 +126,8 @@ export interface SessionFlags {
   readonly ended: boolean;
   readonly peerEnded: boolean;
   readonly peerLeft: boolean;
+  /** the peer acknowledged our END (§6.5) */
+  readonly endAcked: boolean;
 }
 
 /** The handler a transition runs (a private method of ClientSession). */
@@ -137,6 +147,7 @@ export type SessionAction =
   | 'onConfirm'
   | 'onData'
   | 'onEnd'
+  | 'onAck'
   | 'onConnectionLost'
   | 'none';
 
@@ -173,13 +184,8 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze(
       { on: 'start', from: ['idle'], to: 'hello-sent', run: 'sendHello' },
       { on: 'ping', from: STARTED, to: 'same', run: 'sendPing' },
       { on: 'send', from: ['secured'], when: (f) => !f.ended, to: 'same', run: 'sendData' },
-      {
-        on: 'end',
-        from: ['secured'],
-        when: (f) => !f.ended,
-        to: (f) => (f.peerEnded ? 'closed' : 'secured'),
-        run: 'sendEnd',
-      },
+      // closed needs the peer's ACK of our END too (§6.4): never right after end()
+      { on: 'end', from: ['secured'], when: (f) => !f.ended, to: 'same', run: 'sendEnd' },
       // the transport
       { on: 'eof', from: ['idle', 'closed'], to: 'same', run: 'none' },
       { on: 'eof', from: STARTED.filter((s) => s !== 'closed'), to: 'failed', run: 'onConnectionLost' },
@@ -202,8 +208,14 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze(
         on: 'END',
         from: ['secured'],
         when: (f) => !f.peerEnded,
-        to: (f) => (f.ended ? 'closed' : 'secured'),
+        to: (f) => (f.ended && f.endAcked ? 'closed' : 'secured'),
         run: 'onEnd',
+      },
+      {
+        on: 'ACK',
+        from: ['secured'],
+        to: (f) => (f.ended && f.peerEnded && f.endAcked ? 'closed' : 'secured'),
+        run: 'onAck',
       },
     ] satisfies Transition[]
   ).map((t): Transition => Object.freeze({ ...t, from: Object.freeze([...t.from]) })),
@@ -351,6 +363,14 @@ export class ClientSession {
   get peerEnded(): boolean {
     return this.#secured?.receive.ended ?? false;
   }
+  /** Bytes of ours the peer acknowledged receiving (§6.5). */
+  get acknowledged(): number {
+    return this.#secured?.send.acknowledged ?? 0;
+  }
+  /** Whether the peer acknowledged our END, hence every byte we sent (§6.5). */
+  get endAcknowledged(): boolean {
+    return this.#secured?.send.endAcknowledged ?? false;
+  }
   /** The relay's frame cap as it announced it in WAITING or PAIRED; undefined before. */
   get relayMaxFrameLength(): number | undefined {
     return this.#relayMaxFrameLength;
@@ -403,9 +423,9 @@ export class ClientSession {
 
   /**
    * Queues an authenticated END: this side sends nothing more (half-close). The
-   * peer may go on sending until it ends too. If the peer had already ended, the
-   * session is now `closed`; no `closed` event is reported for that (the event comes
-   * from {@link ClientSession.receive} only, when the peer's END is the last one).
+   * peer may go on sending until it ends too. The session is `closed` (a `closed`
+   * event from {@link ClientSession.receive}) once the peer's END has arrived and the
+   * peer has acknowledged ours (§6.4).
    *
    * @throws LocalProtocolError NOT_SECURED, ENDED or CLOSED; the stored error once the session failed
    * @example
@@ -496,6 +516,11 @@ export class ClientSession {
         }
         this.#apply(row, frame.body, events);
       }
+      // One ACK per call for the DATA it verified (§6.5: cheap, and as soon as the
+      // transport's read is consumed); the END's own ACK went out with it.
+      if (this.#state === 'secured' && this.#secured?.receive.ackPending) {
+        this.#queue(this.#secured.receive.encodeAck());
+      }
       if (error) throw error;
     } catch (e) {
       this.#fail(e, events);
@@ -529,7 +554,13 @@ export class ClientSession {
   // The driver.
 
   #flags(): SessionFlags {
-    return { role: this.#role, ended: this.ended, peerEnded: this.peerEnded, peerLeft: this.#peerLeft };
+    return {
+      role: this.#role,
+      ended: this.ended,
+      peerEnded: this.peerEnded,
+      peerLeft: this.#peerLeft,
+      endAcked: this.endAcknowledged,
+    };
   }
 
   #find(input: SessionInput): Transition | undefined {
@@ -671,8 +702,15 @@ export class ClientSession {
     },
     onEnd: (body, events) => {
       this.#records().receive.decodeEnd(body);
+      // Acknowledged at once: the END is the last thing of its direction (§6.5).
+      this.#queue(this.#records().receive.encodeAck());
       events.push({ type: 'peer-ended' });
-      if (this.ended) events.push({ type: 'closed' });
+      if (this.ended && this.endAcknowledged) events.push({ type: 'closed' });
+    },
+    onAck: (body, events) => {
+      const { offset, ended } = this.#records().send.decodeAck(body);
+      events.push({ type: 'acknowledged', offset, ended });
+      if (ended && this.peerEnded) events.push({ type: 'closed' });
     },
     onConnectionLost: () => {
       const inside = this.#decoder.buffered > 0 ? 'inside a frame' : 'before the conversation ended';

@@ -78,7 +78,8 @@ describe('encodeFrame', () => {
 describe('frame type and error code tables', () => {
   it('names the types and codes', () => {
     expect(frameTypeName(0x13)).toBe('DATA');
-    expect(frameTypeName(0x15)).toBeUndefined();
+    expect(frameTypeName(0x15)).toBe('ACK');
+    expect(frameTypeName(0x16)).toBeUndefined();
     expect(isKnownFrameType(0x08)).toBe(false);
     expect(isClientToClientType(0x1f)).toBe(true);
     expect(isClientToClientType(0x20)).toBe(false);
@@ -124,7 +125,7 @@ describe('FrameDecoder', () => {
     ['length 0', [0, 0, 0, 0, 0x13], 'MALFORMED_FRAME'],
     ['over the cap', [0, 1, 0, 2, 0x13], 'FRAME_TOO_LARGE'],
     ['unknown type 0x08', [0, 0, 0, 1, 0x08], 'UNKNOWN_FRAME_TYPE'],
-    ['unknown type 0x15', [0, 0, 0, 1, 0x15], 'UNKNOWN_FRAME_TYPE'],
+    ['unknown type 0x16', [0, 0, 0, 1, 0x16], 'UNKNOWN_FRAME_TYPE'],
     ['unknown type 0xff', [0, 0, 0, 1, 0xff], 'UNKNOWN_FRAME_TYPE'],
   ])('rejects %s as soon as the header is in, then stays failed', (_name, bytes, code) => {
     const d = new FrameDecoder();

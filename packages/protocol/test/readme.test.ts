@@ -133,9 +133,16 @@ it('the README usage examples run: two clients meet through the relay, agree on 
 
   const sas = alice.log.find((l) => l.startsWith('compare aloud: '));
   expect(sas).toMatch(/^compare aloud: \S+ \S+ \S+$/);
-  expect(alice.log).toEqual(['waiting for a peer…', 'talking to bob (initiator)', sas, 'peer finished']);
-  // alice closes her socket first, so the relay also tells bob she left: after her END, a clean leave
-  expect(bob.log).toEqual(['talking to alice (responder)', sas, 'peer finished', 'peer left']);
+  // bob is closed first (alice's ACK of his END is the last frame) and closes his socket,
+  // so the relay also tells alice he left: after his END, a clean leave
+  expect(alice.log).toEqual([
+    'waiting for a peer…',
+    'talking to bob (initiator)',
+    sas,
+    'peer finished',
+    'peer left',
+  ]);
+  expect(bob.log).toEqual(['talking to alice (responder)', sas, 'peer finished']);
   expect([alice.stdout(), bob.stdout()]).toEqual(['hello\n', 'hello\n']);
   expect([...alice.errors, ...bob.errors]).toEqual([]);
   // both clients closed their sockets after the clean end; the relay forgot them

@@ -496,27 +496,31 @@ describe('the transition table', () => {
       for (const ended of bools) {
         for (const peerEnded of bools) {
           for (const peerLeft of bools) {
-            const flags = { role, ended, peerEnded, peerLeft };
-            for (const state of states) {
-              for (const input of new Set(TRANSITIONS.map((t) => t.on))) {
-                const rows = TRANSITIONS.filter(
-                  (t) =>
-                    t.on === input &&
-                    (t.from as readonly string[]).includes(state) &&
-                    (t.role === undefined || t.role === role) &&
-                    (t.when?.(flags) ?? true),
-                );
-                expect(rows.length, `${state} × ${input} × ${JSON.stringify(flags)}`).toBeLessThanOrEqual(1);
-                const to = rows[0]?.to;
-                if (typeof to === 'function') expect(states.has(to(flags))).toBe(true);
-                checked++;
+            for (const endAcked of bools) {
+              const flags = { role, ended, peerEnded, peerLeft, endAcked };
+              for (const state of states) {
+                for (const input of new Set(TRANSITIONS.map((t) => t.on))) {
+                  const rows = TRANSITIONS.filter(
+                    (t) =>
+                      t.on === input &&
+                      (t.from as readonly string[]).includes(state) &&
+                      (t.role === undefined || t.role === role) &&
+                      (t.when?.(flags) ?? true),
+                  );
+                  expect(rows.length, `${state} × ${input} × ${JSON.stringify(flags)}`).toBeLessThanOrEqual(
+                    1,
+                  );
+                  const to = rows[0]?.to;
+                  if (typeof to === 'function') expect(states.has(to(flags))).toBe(true);
+                  checked++;
+                }
               }
             }
           }
         }
       }
     }
-    expect(checked).toBe(3 * 8 * states.size * new Set(TRANSITIONS.map((t) => t.on)).size);
+    expect(checked).toBe(3 * 16 * states.size * new Set(TRANSITIONS.map((t) => t.on)).size);
     // the table is shared by every session: it cannot be edited at run time
     expect(Object.isFrozen(TRANSITIONS)).toBe(true);
     expect(TRANSITIONS.every((t) => Object.isFrozen(t) && Object.isFrozen(t.from))).toBe(true);

@@ -117,12 +117,14 @@ const count = (kind: string) => {
   tally[kind] = (tally[kind] ?? 0) + 1;
 };
 
-describe('after the handshake: every single-byte flip of every DATA and END frame', () => {
+describe('after the handshake: every single-byte flip of every DATA, END and ACK frame', () => {
   const targets = [
     ...c2c('bob', FrameType.DATA),
     ...c2c('bob', FrameType.END),
+    ...c2c('bob', FrameType.ACK),
     ...c2c('alice', FrameType.DATA),
     ...c2c('alice', FrameType.END),
+    ...c2c('alice', FrameType.ACK),
   ];
   const cases = targets.flatMap((t) => Array.from({ length: t.length }, (_, pos) => ({ ...t, pos })));
 
@@ -143,8 +145,16 @@ describe('after the handshake: every single-byte flip of every DATA and END fram
         'UNEXPECTED_FRAME',
         'FRAME_TOO_LARGE',
       ];
-    else if (pos === 4) expected = type === FrameType.DATA ? ['UNEXPECTED_FRAME'] : ['UNKNOWN_FRAME_TYPE'];
-    else if (pos < 13) expected = ['BAD_OFFSET'];
+    // DATA 0x13 → CONFIRM 0x12; END 0x14 ↔ ACK 0x15, whose bodies are 24 and 25 bytes
+    else if (pos === 4)
+      expected =
+        type === FrameType.DATA
+          ? ['UNEXPECTED_FRAME']
+          : type === FrameType.END
+            ? ['MALFORMED_FRAME']
+            : ['MALFORMED_FRAME', 'UNEXPECTED_FRAME']; // an ACK read as a (second) END
+    // an ACK's tag is checked before its offset: any flip in it is AUTH_FAILED
+    else if (pos < 13 && type !== FrameType.ACK) expected = ['BAD_OFFSET'];
     else expected = ['AUTH_FAILED'];
     expect(expected).toContain(err!.code);
   });
@@ -216,9 +226,9 @@ describe('drop, duplicate, reorder, replay, reflect, inject, cut', () => {
   });
 
   it.each([
-    ['DATA 1 and DATA 2', d1!.index],
-    ['DATA 2 and END', d2!.index],
-  ])('reordering %s → BAD_OFFSET', (_n, first) => {
+    ['DATA 1 and DATA 2', d1!.index, d2!.index],
+    ['DATA 2 and END', d2!.index, end!.index],
+  ])('reordering %s → BAD_OFFSET', (_n, first, second) => {
     let held: Uint8Array | undefined;
     const { net } = conversation((who, i, f) => {
       if (who !== 'bob') return [f];
@@ -226,7 +236,7 @@ describe('drop, duplicate, reorder, replay, reflect, inject, cut', () => {
         held = f;
         return [];
       }
-      return i === first + 1 ? [f, held!] : [f];
+      return i === second ? [f, held!] : [f];
     });
     count('reorder');
     expect(code(net, 'bob')).toBe('BAD_OFFSET');
@@ -318,8 +328,86 @@ describe('drop, duplicate, reorder, replay, reflect, inject, cut', () => {
     expectNoForgery(net);
   });
 
+  // ACK (§6.5): the relay cannot forge, replay, reflect or withhold an acknowledgement unnoticed.
+  const acksToAlice = c2c('alice', FrameType.ACK);
+  const lastAckToAlice = acksToAlice.at(-1)!; // bob's ACK of alice's END
+
+  it('an ACK that would confirm what was never sent is refused: forged → AUTH_FAILED', () => {
+    const forged = new Uint8Array(5 + 25);
+    new DataView(forged.buffer).setUint32(0, 26);
+    forged[4] = FrameType.ACK;
+    forged[5 + 7] = 6; // "6 bytes received", flags 0, a made-up tag
+    const { net, alice } = conversation((who, i, f) =>
+      who === 'alice' && i === acksToAlice[0]!.index ? [forged] : [f],
+    );
+    count('inject');
+    expect(code(net, 'alice')).toBe('AUTH_FAILED');
+    expect(alice.endAcknowledged).toBe(false);
+  });
+
+  it.each([['duplicated at once', (f: Uint8Array) => [f, f]]])(
+    'an ACK %s → BAD_OFFSET (it says no more than the last one)',
+    (_n, hook) => {
+      const { net } = conversation((who, i, f) =>
+        who === 'alice' && i === acksToAlice[0]!.index ? hook(f) : [f],
+      );
+      count('replay');
+      expect(code(net, 'alice')).toBe('BAD_OFFSET');
+    },
+  );
+
+  it('an old ACK replayed after a newer one → BAD_OFFSET', () => {
+    let old: Uint8Array | undefined;
+    const { net } = conversation((who, i, f) => {
+      if (who !== 'alice') return [f];
+      if (i === acksToAlice[0]!.index) old = f;
+      return i === lastAckToAlice.index ? [f, old!] : [f];
+    });
+    count('replay');
+    expect(code(net, 'alice')).toBe('BAD_OFFSET');
+  });
+
+  it("reflecting bob's ACK back to bob (as if alice had acknowledged) → AUTH_FAILED", () => {
+    const [bobsAck] = acksToAlice;
+    const [firstToBob] = c2c('bob', FrameType.ACK);
+    let mirrored: Uint8Array | undefined;
+    const { net } = conversation((who, i, f) => {
+      if (who === 'alice' && i === bobsAck!.index) mirrored = f;
+      if (who === 'bob' && i === firstToBob!.index) return [mirrored!];
+      return [f];
+    });
+    count('reflect');
+    expect(code(net, 'bob')).toBe('AUTH_FAILED');
+  });
+
+  it('withholding the ACK of END: the sender is never closed (no clean end), whatever else arrives', () => {
+    const { net, alice, bob } = conversation((who, i, f) =>
+      who === 'alice' && i === lastAckToAlice.index ? [] : [f],
+    );
+    count('drop');
+    expect(net.texts('bob')).toBe('onetwo'); // bob did get it all…
+    expect(bob.state).toBe('closed');
+    // …but alice cannot know: no closed event, her END unconfirmed, the peer's END in
+    expect(net.ev('alice')).not.toContainEqual({ type: 'closed' });
+    expect(alice.endAcknowledged).toBe(false);
+    expect(alice.peerEnded).toBe(true);
+    expect(alice.acknowledged).toBe(6);
+  });
+
+  it('the acknowledged offsets are what was sent, and the ACK of END comes last', () => {
+    const { net } = conversation();
+    const acks = net.ev('alice').filter((e) => e.type === 'acknowledged');
+    expect(acks).toEqual([
+      { type: 'acknowledged', offset: 3, ended: false },
+      { type: 'acknowledged', offset: 6, ended: false },
+      { type: 'acknowledged', offset: 6, ended: true },
+    ]);
+  });
+
   it('property: a random non-zero XOR on a random byte of a random post-handshake frame is detected', () => {
-    const targets = BASE.filter((f) => f.type === FrameType.DATA || f.type === FrameType.END);
+    const targets = BASE.filter(
+      (f) => f.type === FrameType.DATA || f.type === FrameType.END || f.type === FrameType.ACK,
+    );
     fc.assert(
       fc.property(fc.constantFrom(...targets), fc.nat(), fc.integer({ min: 1, max: 255 }), (t, p, mask) => {
         const pos = p % t.length;
@@ -337,7 +425,7 @@ describe('during the handshake: single-byte flips of COMMIT, KEX and CONFIRM', (
     (f) => f.type === FrameType.COMMIT || f.type === FrameType.KEX || f.type === FrameType.CONFIRM,
   );
   const cases = handshake.flatMap((t) => {
-    // every byte of COMMIT and CONFIRM; for the 297-byte KEX: header, suite, group,
+    // every byte of COMMIT and CONFIRM; for the 301-byte KEX: header, suite, group,
     // a few nonce bytes and a spread of public-key bytes
     const positions =
       t.type === FrameType.KEX

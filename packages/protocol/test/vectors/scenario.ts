@@ -66,6 +66,8 @@ function describeEvent(e: SessionEvent): string {
       return `secured ${e.sas}`;
     case 'text':
       return `text ${new TextDecoder().decode(e.data)}`;
+    case 'acknowledged':
+      return `acknowledged ${e.offset}${e.ended ? ' end' : ''}`;
     case 'peer-left':
       return `peer-left ended=${e.ended}`;
     case 'error':
