@@ -340,13 +340,38 @@ export class ChatController {
    *
    * @param timeoutMs - the limit that passed, ms
    */
-  handshakeTimedOut(timeoutMs: number): void {
+  handshakeTimedOut(timeoutMs: number, stalled?: unknown): void {
     const { phase } = this.view;
     if (phase === 'failed' || phase === 'closing' || phase === 'ended') return;
+    if (stalled !== undefined) {
+      // After our CONFIRM a stall is a failed confirmation (PROTOCOL.md §4.4), not a timeout.
+      this.reduce({ type: 'error', error: stalled as never });
+      this.fail();
+      return;
+    }
     const message = handshakeTimeoutMessage(timeoutMs);
     this.update({ phase: 'failed', notice: { text: message, tone: 'error' } });
     this.link?.close();
     this.exit(ExitCode.HANDSHAKE_TIMEOUT, message);
+  }
+
+  /**
+   * Both ENDs crossed, but the peer did not acknowledge ours in time (connection.ts):
+   * "sent but not confirmed received" (exit 12).
+   *
+   * @param timeoutMs - the limit that passed, ms
+   */
+  ackTimedOut(timeoutMs: number): void {
+    this.reduce({ type: 'ack-timeout', timeoutMs });
+    if (this.awaitingPeerEnd) {
+      void this.finish();
+      return;
+    }
+    const outcome = this.conversation.outcome;
+    if (outcome === undefined) return;
+    this.update({ phase: 'failed', notice: { text: outcome.message ?? '', tone: 'error' } });
+    this.link?.close();
+    this.exit(outcome.code, outcome.message);
   }
 
   /** A session error (already reduced) or a local failure: show it, close, exit with its code. */
@@ -392,10 +417,17 @@ export class ChatController {
     } catch {
       this.link?.close();
     }
-    if (this.conversation.outcome === undefined && phase === 'secured' && !now) {
+    // Closed only once both ENDs crossed and the peer acknowledged ours (PROTOCOL.md §6.4).
+    if (this.conversation.outcome === undefined && (phase === 'secured' || phase === 'peer-ended') && !now) {
       this.awaitingPeerEnd = true;
       this.update({
-        notice: { text: `Waiting for ${this.peer()} to finish… (^C again to leave now)`, tone: 'info' },
+        notice: {
+          text:
+            phase === 'peer-ended'
+              ? `Waiting for ${this.peer()} to confirm it received everything… (^C again to leave now)`
+              : `Waiting for ${this.peer()} to finish… (^C again to leave now)`,
+          tone: 'info',
+        },
       });
       return;
     }

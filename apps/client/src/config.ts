@@ -53,6 +53,12 @@ export const DEFAULT_CONNECT_TIMEOUT = 10;
  * is not counted.
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30;
+/**
+ * Default acknowledgement timeout, in seconds: once both ENDs have crossed, how long
+ * the client waits for the peer's ACK of its END (PROTOCOL.md §6.5) before it reports
+ * "sent but not confirmed received" (exit 12). An honest peer answers within a round trip.
+ */
+export const DEFAULT_ACK_TIMEOUT = 30;
 /** Default keepalive (PING) interval, in seconds: well inside the server's default 10-minute idle timeout. */
 export const DEFAULT_KEEPALIVE = 30;
 
@@ -82,6 +88,8 @@ export interface ClientConfig {
   readonly connectTimeoutMs: number;
   /** give up when the handshake makes no progress this long, ms */
   readonly handshakeTimeoutMs: number;
+  /** once both ENDs crossed, wait this long for the peer's ACK of ours, ms */
+  readonly ackTimeoutMs: number;
   /** PING interval, ms (0: never) */
   readonly keepaliveMs: number;
   /** `--expect-sas`: the SAS words that authenticate the peer */
@@ -102,6 +110,7 @@ export interface CliOptions {
   quiet?: boolean;
   connectTimeout?: string;
   handshakeTimeout?: string;
+  ackTimeout?: string;
   keepalive?: string;
   expectSas?: string;
   unverified?: boolean;
@@ -347,6 +356,12 @@ export function resolveConfig(
       ? DEFAULT_HANDSHAKE_TIMEOUT
       : positiveInteger('--handshake-timeout', options.handshakeTimeout, 1, 3600));
 
+  const ackTimeoutMs =
+    1000 *
+    (options.ackTimeout === undefined
+      ? DEFAULT_ACK_TIMEOUT
+      : positiveInteger('--ack-timeout', options.ackTimeout, 1, 3600));
+
   const keepaliveMs =
     1000 *
     (options.keepalive === undefined
@@ -370,6 +385,7 @@ export function resolveConfig(
     quiet: options.quiet ?? false,
     connectTimeoutMs,
     handshakeTimeoutMs,
+    ackTimeoutMs,
     keepaliveMs,
     expectSas,
     unverified,

@@ -102,8 +102,14 @@ export interface ConnectionHandlers {
   onClose(expected: boolean, error: Error | undefined): void;
   /** the socket accepts writes again after `send` returned false */
   onDrain?(): void;
-  /** the handshake made no progress for `handshakeTimeoutMs`: the app ends the session (exit 11) */
+  /**
+   * the handshake made no progress for `handshakeTimeoutMs`: the app ends the session
+   * (exit 11, or, when the session says a stall now means a failed confirmation, that
+   * error: see {@link ClientSession.stallError})
+   */
   onHandshakeTimeout?(): void;
+  /** both ENDs crossed but the peer did not acknowledge ours within `ackTimeoutMs` (exit 12) */
+  onAckTimeout?(): void;
 }
 
 /**
@@ -154,6 +160,8 @@ export class Connection {
   private readonly handshakeTimeoutMs: number;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private lastState: string | undefined;
+  private readonly ackTimeoutMs: number;
+  private ackTimer: NodeJS.Timeout | undefined;
 
   /**
    * Starts the session (queues HELLO) and begins reading.
@@ -167,6 +175,7 @@ export class Connection {
    *   and anything else before it (bytes that are not an arctalk frame, a close) is a
    *   {@link RelayAnswerError} event instead of a protocol error or a lost connection
    * @param handshakeTimeoutMs - give up when the handshake stays in one state this long (0: never)
+   * @param ackTimeoutMs - once both ENDs crossed, wait this long for the peer's ACK of ours (0: never)
    */
   constructor(
     socket: net.Socket,
@@ -176,7 +185,9 @@ export class Connection {
     maxUnsentBytes = MAX_UNSENT_BYTES,
     gate?: AnswerGate,
     handshakeTimeoutMs = 0,
+    ackTimeoutMs = 0,
   ) {
+    this.ackTimeoutMs = ackTimeoutMs;
     this.socket = socket;
     this.maxUnsentBytes = maxUnsentBytes;
     this.handshakeTimeoutMs = handshakeTimeoutMs;
@@ -220,6 +231,7 @@ export class Connection {
         );
       }
       clearTimeout(this.handshakeTimer);
+      clearTimeout(this.ackTimer);
       if (!this.closing) this.reportTransportClosed();
       this.handlers.onClose(this.closing, socketError);
     });
@@ -266,6 +278,28 @@ export class Connection {
     this.handshakeTimer.unref();
   }
 
+  /**
+   * The wait for the peer's ACK of our END (PROTOCOL.md §6.4, §6.5): armed once both
+   * ENDs have crossed and ours is not acknowledged, restarted by every ACK (progress),
+   * disarmed when the session closes. The decision is the session's; the timer is I/O.
+   */
+  private watchAck(): void {
+    const s = this.session;
+    const waiting = s.state === 'secured' && s.ended && s.peerEnded && !s.endAcknowledged;
+    if (!waiting || this.closing || this.ackTimeoutMs <= 0) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
+      return;
+    }
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      const now = this.session;
+      if (!this.closing && now.state === 'secured' && !now.endAcknowledged) this.handlers.onAckTimeout?.();
+    }, this.ackTimeoutMs);
+    this.ackTimer.unref();
+  }
+
   /** Bytes written to and read from the socket (ciphertext and framing). */
   get wire(): { written: number; read: number } {
     return { written: this.socket.bytesWritten, read: this.socket.bytesRead };
@@ -291,7 +325,9 @@ export class Connection {
           event.type === 'paired' ||
           (event.type === 'error' && event.error.code === 'RELAY_ERROR'),
       );
-      if (answer) {
+      // A whole arctalk frame (a malformed PAIRED, an ERROR with a bad body…) is an arctalk
+      // relay misbehaving: a protocol error, reported as such, not "not an arctalk relay".
+      if (answer || this.session.framesReceived > 0) {
         this.answered = true;
         clearTimeout(this.answerTimer);
       } else if (events.some((event) => event.type === 'error')) {
@@ -308,6 +344,7 @@ export class Connection {
     // Handshake replies first (CONFIRM, KEX...), before the app reacts.
     this.flush();
     this.watchHandshake();
+    this.watchAck();
     for (const event of events) this.handlers.onEvent(event);
   }
 
@@ -357,6 +394,7 @@ export class Connection {
    */
   end(): Promise<void> {
     if (!this.session.ended) this.session.end();
+    this.watchAck();
     return this.flushed();
   }
 
@@ -377,6 +415,7 @@ export class Connection {
    */
   async finish(timeoutMs = 2000): Promise<void> {
     clearTimeout(this.answerTimer);
+    clearTimeout(this.ackTimer);
     this.closing = true;
     this.stopKeepalive();
     if (this.closed) return;
@@ -402,6 +441,7 @@ export class Connection {
     this.closing = true;
     this.stopKeepalive();
     clearTimeout(this.handshakeTimer);
+    clearTimeout(this.ackTimer);
     this.socket.destroy();
   }
 

@@ -7,7 +7,7 @@ import { sanitizeLine } from './sanitize.js';
 
 /** Process exit codes of `arctalk`. */
 export const ExitCode = Object.freeze({
-  /** the conversation ended cleanly (both sides sent END, or you quit) */
+  /** the conversation ended cleanly (both ENDs crossed and the peer acknowledged all you sent, or you quit) */
   OK: 0,
   /** a bug or an unexpected local failure */
   INTERNAL: 1,
@@ -31,6 +31,11 @@ export const ExitCode = Object.freeze({
   NOT_A_RELAY: 10,
   /** the key exchange made no progress for --handshake-timeout seconds (a relay withholding frames) */
   HANDSHAKE_TIMEOUT: 11,
+  /**
+   * sent but not confirmed received: the peer's text arrived whole, but it never
+   * acknowledged (authenticated, PROTOCOL.md §6.5) everything we sent, our END included
+   */
+  NOT_CONFIRMED: 12,
 });
 
 /** One of the {@link ExitCode} values. */
@@ -50,6 +55,7 @@ export const EXIT_CODE_HELP: readonly (readonly [ExitCodeValue, string])[] = [
   [ExitCode.BUDGET_EXHAUSTED, 'session byte budget exhausted: start a new session'],
   [ExitCode.NOT_A_RELAY, 'the address is not an arctalk relay (another service answered)'],
   [ExitCode.HANDSHAKE_TIMEOUT, 'the key exchange made no progress (see --handshake-timeout)'],
+  [ExitCode.NOT_CONFIRMED, 'sent but not confirmed received: the peer never acknowledged all you sent'],
 ];
 
 /**
@@ -65,6 +71,23 @@ const RELAY_ERROR_WORDS: Readonly<Record<string, string>> = {
   SERVER_SHUTTING_DOWN: 'the server ended the session: it is shutting down',
   BAD_HELLO: 'refused by the server: it did not accept our room or name',
   UNSUPPORTED_VERSION: 'refused by the server: it does not speak our protocol version',
+};
+
+/**
+ * What each tampering code means, in words that name only what applies: none of
+ * these can come from a wrong code or passphrase (that fails key confirmation, whose
+ * message the protocol words itself).
+ */
+const TAMPERING_WORDS: Readonly<Record<string, string>> = {
+  AUTH_FAILED: 'a message failed authentication: someone on the path altered the traffic',
+  BAD_OFFSET: 'a message was dropped, replayed or reordered on the path',
+  COMMITMENT_MISMATCH: 'the key exchange was altered on the path',
+  INVALID_PUBLIC_KEY: 'the key exchange was altered on the path (an invalid public key)',
+  PARAMETER_MISMATCH: 'the key exchange was altered on the path (its parameters changed)',
+  MALFORMED_FRAME: 'a malformed frame: the relay or the peer is broken or altering the traffic',
+  UNEXPECTED_FRAME: 'a frame out of place: the relay or the peer is broken or altering the traffic',
+  UNKNOWN_FRAME_TYPE: 'a frame of an unknown type: the relay or the peer is broken or altering the traffic',
+  FRAME_TOO_LARGE: 'a frame over the size limit: the relay or the peer is broken or altering the traffic',
 };
 
 /** The longest relay message shown, in columns. */
@@ -129,15 +152,19 @@ export function classifyError(error: ClassifiableError): { code: ExitCodeValue; 
     case 'incompatible':
       return { code: ExitCode.INCOMPATIBLE, message: `incompatible peer: ${detail}` };
     case 'tampering':
-      // A wrong code or passphrase (a failed key confirmation, or a peer that left
-      // after our CONFIRM: a used guess), or someone on the path altering, dropping,
-      // reordering, replaying or injecting traffic.
+      // Only what applies: a wrong code or passphrase only where one could be wrong
+      // (key confirmation, in a session with one: the protocol's message says so);
+      // after the handshake, or without a secret, someone altering the traffic.
       return {
         code: ExitCode.AUTH_FAILED,
         message: `authentication failed / tampering detected (${code}): ${
           /wrong code or passphrase|key confirmation failed/.test(detail)
             ? detail
-            : 'wrong code or passphrase, or someone is altering the traffic'
+            : code === 'AUTH_FAILED' || code === 'BAD_OFFSET'
+              ? TAMPERING_WORDS[code]
+              : TAMPERING_WORDS[code]
+                ? `${TAMPERING_WORDS[code]} (${detail})`
+                : detail
         }`,
       };
     case 'internal':

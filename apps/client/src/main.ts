@@ -10,6 +10,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import {
   type ClientConfig,
   type CliOptions,
+  DEFAULT_ACK_TIMEOUT,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_GROUP,
   DEFAULT_HANDSHAKE_TIMEOUT,
@@ -107,6 +108,10 @@ export function buildProgram(): Command {
     .option(
       '--handshake-timeout <seconds>',
       `give up when the key exchange makes no progress this long (default ${DEFAULT_HANDSHAKE_TIMEOUT}; waiting for a peer is not counted)`,
+    )
+    .option(
+      '--ack-timeout <seconds>',
+      `once both sides ended, wait this long for the peer to confirm it received everything (default ${DEFAULT_ACK_TIMEOUT}; then exit 12)`,
     )
     .option('--keepalive <seconds>', `PING the server this often, 0 for never (default ${DEFAULT_KEEPALIVE})`)
     .addHelpText('after', HELP_AFTER)

@@ -4,17 +4,17 @@
  * events and the few local facts (our END went out, the transport closed, the user
  * left) in, the exit code and its message out. No I/O, no clock.
  *
- * | what happened                                   | outcome |
- * | ----------------------------------------------- | ------- |
- * | both ENDs crossed (then anything)               | 0 |
- * | PEER_LEFT after the peer's END, before ours     | 6, "left before receiving everything you sent" |
- * | PEER_LEFT before the peer's END                 | 6, "left before ending the conversation" |
- * | the transport closed first                      | 4 |
- * | a session error                                 | by its kind (exit-codes.ts) |
- * | the user left before both ENDs crossed          | 0: their choice (the peer sees PEER_LEFT) |
+ * | what happened                                              | outcome |
+ * | ---------------------------------------------------------- | ------- |
+ * | closed: both ENDs crossed and the peer acknowledged ours   | 0 |
+ * | the peer's END in, ours (or some bytes) unacknowledged, then PEER_LEFT, the transport closing, or no ACK within --ack-timeout | 12, "sent but not confirmed received" |
+ * | PEER_LEFT before the peer's END                            | 6, "left before ending the conversation" |
+ * | the transport closed before the peer's END                 | 4 |
+ * | a session error                                            | by its kind (exit-codes.ts) |
+ * | the user left before the conversation closed               | 0: their choice (the peer sees PEER_LEFT) |
  *
- * Exit 0 from the peer's side means "both ENDs crossed": version 1 has no
- * acknowledgements, so that is the only outcome that vouches for both directions.
+ * Exit 0 without the user leaving means the peer acknowledged, authenticated
+ * (PROTOCOL.md §6.5), every byte we sent and our END.
  */
 import type { SessionEvent } from '@arctalk/protocol';
 import { type ClassifiableError, classifyError, ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -32,6 +32,8 @@ export interface ConversationState {
   readonly peer: string;
   readonly ended: boolean;
   readonly peerEnded: boolean;
+  /** bytes of ours the peer acknowledged */
+  readonly acknowledged: number;
   readonly outcome: Outcome | undefined;
 }
 
@@ -42,6 +44,8 @@ export type ConversationInput =
   | { type: 'sent-end' }
   /** the transport closed without us closing it; the line to show */
   | { type: 'transport-closed'; message: string }
+  /** both ENDs crossed, but the peer's ACK of ours did not come in time (ms) */
+  | { type: 'ack-timeout'; timeoutMs: number }
   /** the user (or a signal) leaves now, whatever the state */
   | { type: 'user-left' }
   /** a local failure (stdin, stdout, a bug) */
@@ -54,7 +58,7 @@ export type ConversationInput =
  * @returns a state with no outcome
  */
 export function initialConversation(peer = 'your peer'): ConversationState {
-  return { peer, ended: false, peerEnded: false, outcome: undefined };
+  return { peer, ended: false, peerEnded: false, acknowledged: 0, outcome: undefined };
 }
 
 const clean: Outcome = { code: ExitCode.OK, message: undefined };
@@ -69,32 +73,46 @@ const clean: Outcome = { code: ExitCode.OK, message: undefined };
  * let s = initialConversation('bob');
  * s = reduceConversation(s, { type: 'peer-ended' });
  * s = reduceConversation(s, { type: 'peer-left', ended: true });
- * s.outcome?.code; // 6: bob left before our END
+ * s.outcome?.code; // 12: bob left before confirming what we sent
  */
 export function reduceConversation(state: ConversationState, input: ConversationInput): ConversationState {
   if (state.outcome !== undefined) return state;
   const decide = (outcome: Outcome): ConversationState => ({ ...state, outcome });
+  /** The peer's text is complete, ours not confirmed: what the user must be told. */
+  const unconfirmed = (why: string): ConversationState =>
+    decide({
+      code: ExitCode.NOT_CONFIRMED,
+      message: `sent but not confirmed received: ${why} (${state.peer} confirmed ${state.acknowledged} byte${
+        state.acknowledged === 1 ? '' : 's'
+      }${state.ended ? ', not your END' : ''})`,
+    });
   switch (input.type) {
     case 'paired':
       return { ...state, peer: sanitizeLine(input.peerName, 64) };
     case 'sent-end':
-      return state.peerEnded ? { ...state, ended: true, outcome: clean } : { ...state, ended: true };
+      return { ...state, ended: true };
     case 'peer-ended':
-      return state.ended ? { ...state, peerEnded: true, outcome: clean } : { ...state, peerEnded: true };
+      return { ...state, peerEnded: true };
+    case 'acknowledged':
+      return { ...state, acknowledged: input.offset };
     case 'closed':
       return { ...state, ended: true, peerEnded: true, outcome: clean };
     case 'peer-left':
-      if (state.ended && state.peerEnded) return decide(clean);
+      if (state.peerEnded || input.ended) {
+        return unconfirmed(`${state.peer} left before confirming everything you sent`);
+      }
       return decide({
         code: ExitCode.PEER_LEFT,
-        message:
-          state.peerEnded || input.ended
-            ? `${state.peer} left before receiving everything you sent`
-            : `${state.peer} left before ending the conversation`,
+        message: `${state.peer} left before ending the conversation`,
       });
+    case 'ack-timeout':
+      return unconfirmed(
+        `no acknowledgement from ${state.peer} within ${Math.round(input.timeoutMs / 1000)} s`,
+      );
     case 'error':
       return decide(classify(input.error));
     case 'transport-closed':
+      if (state.peerEnded) return unconfirmed(input.message);
       return decide({ code: ExitCode.CONNECTION_LOST, message: input.message });
     case 'user-left':
       return decide(clean);

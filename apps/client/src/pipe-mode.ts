@@ -268,8 +268,13 @@ export async function runPipe(
           const reason = error ? `: ${(error as NodeJS.ErrnoException).code ?? error.message}` : '';
           apply({ type: 'transport-closed', message: `connection to ${config.address} lost${reason}` });
         },
-        onHandshakeTimeout: () =>
-          void settle(ExitCode.HANDSHAKE_TIMEOUT, handshakeTimeoutMessage(config.handshakeTimeoutMs)),
+        onHandshakeTimeout: () => {
+          // After our CONFIRM a stall is a failed confirmation (§4.4), not a mere timeout.
+          const stalled = session.stallError();
+          if (stalled) apply({ type: 'error', error: stalled });
+          else void settle(ExitCode.HANDSHAKE_TIMEOUT, handshakeTimeoutMessage(config.handshakeTimeoutMs));
+        },
+        onAckTimeout: () => apply({ type: 'ack-timeout', timeoutMs: config.ackTimeoutMs }),
       },
       options.keepaliveMs ?? 0,
       undefined,
@@ -280,6 +285,7 @@ export async function runPipe(
         limitMs: config.connectTimeoutMs,
       },
       config.handshakeTimeoutMs,
+      config.ackTimeoutMs,
     );
     stdin.on('error', (error) =>
       apply({ type: 'local-error', message: `cannot read stdin: ${error.message}` }),

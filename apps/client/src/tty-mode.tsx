@@ -131,7 +131,9 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
       {
         onEvent: (event) => controller.handleEvent(event),
         onClose: (expected, error) => controller.handleClose(expected, error),
-        onHandshakeTimeout: () => controller.handshakeTimedOut(config.handshakeTimeoutMs),
+        onHandshakeTimeout: () =>
+          controller.handshakeTimedOut(config.handshakeTimeoutMs, session.stallError()),
+        onAckTimeout: () => controller.ackTimedOut(config.ackTimeoutMs),
       },
       options.keepaliveMs ?? 0,
       undefined,
@@ -142,6 +144,7 @@ export async function runTty(config: ClientConfig, options: TtyOptions): Promise
         limitMs: config.connectTimeoutMs,
       },
       config.handshakeTimeoutMs,
+      config.ackTimeoutMs,
     );
   } catch (error) {
     if (error instanceof CannotConnectError) {

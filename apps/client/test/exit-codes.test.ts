@@ -28,6 +28,39 @@ describe('exit codes', () => {
     expect(classifyError({ code: 'AUTH_FAILED', message: 'x' }).message).toMatch(/tampering detected/);
   });
 
+  it('messages name only what applies: no passphrase outside a failed key confirmation', () => {
+    // a replayed DATA (BAD_OFFSET), a forged tag (AUTH_FAILED 'authentication failed'),
+    // framing faults, a broken key exchange: none of these is a wrong code or passphrase
+    for (const [code, message] of [
+      ['BAD_OFFSET', 'offset 0 where 12 was expected: a frame was dropped, replayed or reordered'],
+      ['AUTH_FAILED', 'authentication failed'],
+      ['MALFORMED_FRAME', 'PAIRED role 3 is not 1 or 2'],
+      ['UNEXPECTED_FRAME', 'unexpected DATA frame in state waiting'],
+      ['UNKNOWN_FRAME_TYPE', 'unknown frame type 0x42'],
+      ['FRAME_TOO_LARGE', 'frame length 70000 exceeds 65536'],
+      ['COMMITMENT_MISMATCH', 'the initiator KEX does not match its commitment'],
+      ['INVALID_PUBLIC_KEY', 'the peer public key failed validation'],
+      ['PARAMETER_MISMATCH', 'the responder KEX names another suite or group'],
+    ] as const) {
+      const out = classifyError({ code, message });
+      expect(out.code, code).toBe(ExitCode.AUTH_FAILED);
+      expect(out.message, code).not.toMatch(/passphrase|code or/);
+    }
+    expect(classifyError({ code: 'BAD_OFFSET', message: 'x' }).message).toMatch(
+      /dropped, replayed or reordered/,
+    );
+    expect(
+      classifyError({ code: 'MALFORMED_FRAME', message: 'PAIRED role 3 is not 1 or 2' }).message,
+    ).toMatch(/malformed frame.*\(PAIRED role 3 is not 1 or 2\)/);
+    // the key confirmation's own words are kept as the protocol chose them (with or without a secret)
+    const wrong =
+      'key confirmation failed: wrong code or passphrase, or someone in the middle of the key exchange';
+    expect(classifyError({ code: 'AUTH_FAILED', message: wrong }).message).toContain(wrong);
+    const none = 'key confirmation failed: someone in the middle of the key exchange (or a broken peer)';
+    expect(classifyError({ code: 'AUTH_FAILED', message: none }).message).toContain(none);
+    expect(classifyError({ code: 'AUTH_FAILED', message: none }).message).not.toMatch(/passphrase/);
+  });
+
   it('classify relay refusals, incompatibility, budget and connection loss', () => {
     expect(
       classifyError({ code: 'RELAY_ERROR', message: 'relay error 6 (ROOM_FULL): room full', relayCode: 6 }),

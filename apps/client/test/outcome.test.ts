@@ -7,19 +7,54 @@ const run = (inputs: ConversationInput[]) =>
 const left = (ended: boolean): ConversationInput => ({ type: 'peer-left', ended });
 
 describe('the conversation reducer (PROTOCOL.md §6.4), shared by terminal and pipe mode', () => {
-  it('exit 0 exactly when both ENDs crossed, in either order', () => {
-    expect(run([{ type: 'sent-end' }, { type: 'peer-ended' }])).toEqual({ code: 0, message: undefined });
-    expect(run([{ type: 'peer-ended' }, { type: 'sent-end' }])).toEqual({ code: 0, message: undefined });
+  it('exit 0 exactly when the session closed: both ENDs crossed AND the peer acknowledged ours', () => {
+    // both ENDs alone are not enough any more (PROTOCOL.md §6.4, §6.5)
+    expect(run([{ type: 'sent-end' }, { type: 'peer-ended' }])).toBeUndefined();
+    expect(run([{ type: 'peer-ended' }, { type: 'sent-end' }])).toBeUndefined();
     expect(run([{ type: 'sent-end' }, { type: 'peer-ended' }, { type: 'closed' }, left(true)])?.code).toBe(0);
     // after a clean close, nothing changes the outcome
     expect(run([{ type: 'closed' }, { type: 'transport-closed', message: 'x' }])?.code).toBe(0);
   });
 
-  it('PEER_LEFT after the peer END but before ours: 6, the peer may not have all we sent', () => {
-    expect(run([{ type: 'peer-ended' }, left(true)])).toEqual({
-      code: ExitCode.PEER_LEFT,
-      message: 'bob left before receiving everything you sent',
+  it('the peer END in but ours not acknowledged: 12 "sent but not confirmed received", however it ends', () => {
+    const ack = (offset: number, ended = false): ConversationInput => ({
+      type: 'acknowledged',
+      offset,
+      ended,
     });
+    const cases: [ConversationInput[], RegExp][] = [
+      // the peer left after its END, before acknowledging our END
+      [
+        [ack(10), { type: 'sent-end' }, { type: 'peer-ended' }, left(true)],
+        /bob left before confirming everything you sent \(bob confirmed 10 bytes, not your END\)/,
+      ],
+      // it ENDed and left while we were still sending
+      [
+        [ack(1), { type: 'peer-ended' }, left(true)],
+        /bob left before confirming everything you sent \(bob confirmed 1 byte\)$/,
+      ],
+      // the acknowledgement never came (a relay withholding it, or our DATA)
+      [
+        [{ type: 'sent-end' }, { type: 'peer-ended' }, { type: 'ack-timeout', timeoutMs: 30_000 }],
+        /no acknowledgement from bob within 30 s \(bob confirmed 0 bytes, not your END\)/,
+      ],
+      // the transport dropped after the peer's END
+      [
+        [
+          { type: 'sent-end' },
+          { type: 'peer-ended' },
+          { type: 'transport-closed', message: 'connection to x lost' },
+        ],
+        /connection to x lost/,
+      ],
+    ];
+    for (const [inputs, message] of cases) {
+      const outcome = run(inputs);
+      expect(outcome?.code).toBe(ExitCode.NOT_CONFIRMED);
+      expect(outcome?.code).toBe(12);
+      expect(outcome?.message).toMatch(/^sent but not confirmed received: /);
+      expect(outcome?.message).toMatch(message);
+    }
   });
 
   it('PEER_LEFT before the peer END: 6, cut (with or without our END)', () => {

@@ -401,20 +401,44 @@ describe('App (keyboard)', () => {
     app.unmount();
   });
 
-  it('the peer ENDs and leaves before our END: exit 6, as in pipe mode (one reducer)', async () => {
+  it('the peer ENDs and leaves before our END: exit 12, as in pipe mode (one reducer)', async () => {
     const { chat } = securedController();
     chat.handleEvent({ type: 'peer-ended' });
     chat.handleEvent({ type: 'peer-left', ended: true });
     chat.handleActions([{ type: 'text', text: '/quit' }, { type: 'enter' }]);
-    expect(await chat.outcome).toEqual({ code: 6, message: 'bob left before receiving everything you sent' });
+    expect(await chat.outcome).toEqual({
+      code: 12,
+      message:
+        'sent but not confirmed received: bob left before confirming everything you sent (bob confirmed 0 bytes)',
+    });
   });
 
-  it('after the peer ENDed, /quit sends our END and exits 0 at once (both ENDs crossed)', async () => {
+  it('after the peer ENDed, /quit sends our END, waits for its ACK, then exits 0 (closed)', async () => {
     const { chat, link } = securedController();
     chat.handleEvent({ type: 'peer-ended' });
     chat.handleActions([{ type: 'text', text: '/quit' }, { type: 'enter' }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(link.ended).toBe(true);
+    expect(link.finished).toBe(false); // both ENDs crossed, ours not acknowledged yet
+    expect(chat.getSnapshot().notice?.text).toMatch(/Waiting for bob to confirm it received everything/);
+    chat.handleEvent({ type: 'acknowledged', offset: 0, ended: true });
+    chat.handleEvent({ type: 'closed' });
     expect(await chat.outcome).toEqual({ code: 0, message: undefined });
-    expect(link.ended && link.finished).toBe(true);
+    expect(link.finished).toBe(true);
+  });
+
+  it('after /quit, no ACK of our END within --ack-timeout: exit 12', async () => {
+    const { chat, link } = securedController();
+    chat.handleEvent({ type: 'peer-ended' });
+    chat.handleActions([{ type: 'text', text: '/quit' }, { type: 'enter' }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    chat.ackTimedOut(30_000);
+    const outcome = await chat.outcome;
+    expect(outcome.code).toBe(12);
+    expect(outcome.message).toMatch(
+      /^sent but not confirmed received: no acknowledgement from bob within 30 s/,
+    );
+    expect(link.finished).toBe(true);
   });
 
   it('/quit after the peer vanished without END exits with the peer-left code', async () => {

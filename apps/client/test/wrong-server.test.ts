@@ -97,6 +97,51 @@ describe('a server that is not an arctalk relay', () => {
   });
 });
 
+/**
+ * A relay that speaks arctalk (a whole frame of a known type) but sends it malformed
+ * is an arctalk relay misbehaving: a protocol error (exit 5, naming the frame), never
+ * "not an arctalk relay" (exit 10), and never a wrong passphrase in a session without one.
+ */
+const malformed: { what: string; frame: Uint8Array; shows: RegExp }[] = [
+  {
+    what: 'a PAIRED with role 3',
+    frame: Uint8Array.of(0, 0, 0, 10, 0x03, 3, 0, 1, 0, 0, 3, 0x62, 0x6f, 0x62),
+    shows: /MALFORMED_FRAME.*PAIRED role 3 is not 1 or 2/,
+  },
+  {
+    what: 'a PAIRED whose name length does not match',
+    frame: Uint8Array.of(0, 0, 0, 10, 0x03, 1, 0, 1, 0, 0, 9, 0x62, 0x6f, 0x62),
+    shows: /MALFORMED_FRAME.*PAIRED length field/,
+  },
+  {
+    what: 'a WAITING announcing a frame cap below 2048',
+    frame: Uint8Array.of(0, 0, 0, 5, 0x02, 0, 0, 0, 16),
+    shows: /MALFORMED_FRAME.*below the minimum 2048/,
+  },
+  {
+    what: 'a DATA before anything',
+    frame: Uint8Array.of(0, 0, 0, 2, 0x13, 0),
+    shows: /UNEXPECTED_FRAME/,
+  },
+];
+
+describe('an arctalk relay that sends a malformed frame', () => {
+  it.each(malformed)(
+    '$what: a protocol error (exit 5), not "not an arctalk relay"',
+    async ({ frame, shows }) => {
+      const port = await fakeServer((socket) => socket.once('data', () => socket.write(frame)));
+      const { code, stderr } = await runClient(
+        [`127.0.0.1:${port}`, '--name', 'alice', '--connect-timeout', '5', '--unverified'],
+        { keepOpen: true },
+      );
+      expect(code, stderr).toBe(ExitCode.AUTH_FAILED);
+      expect(stderr).not.toMatch(/not an arctalk relay/);
+      expect(stderr).not.toMatch(/passphrase/);
+      expect(stderr).toMatch(shows);
+    },
+  );
+});
+
 describe('a server that says nothing', () => {
   it.each([
     { what: 'accepts and stays silent', behave: () => {} },

@@ -409,13 +409,17 @@ type Step =
     }
   | { readonly at: 'done' };
 
+// Messages name only what applies: a session without a code or passphrase never
+// blames one (a failed CONFIRM there is someone in the middle, or a broken peer).
 const CONFIRM_FAILED =
   'key confirmation failed: wrong code or passphrase, or someone in the middle of the key exchange';
+const CONFIRM_FAILED_NO_SECRET =
+  'key confirmation failed: someone in the middle of the key exchange (or a broken peer)';
 
 const LEFT_DURING_CONFIRMATION =
-  'wrong code or passphrase: the peer left during key confirmation, after our CONFIRM (a guess was tried, or the connection dropped)';
+  'wrong code or passphrase: the peer left or stopped answering during key confirmation, after our CONFIRM (a guess was tried, or the connection dropped)';
 const LEFT_DURING_CONFIRMATION_NO_SECRET =
-  'key confirmation failed: the peer left after our CONFIRM without answering (someone in the middle, or the connection dropped)';
+  'key confirmation failed: the peer left after our CONFIRM, or stopped answering (someone in the middle, or the connection dropped)';
 
 /**
  * One side of the §4 handshake. Created when the pair is formed; every method
@@ -551,7 +555,11 @@ export class Handshake {
    */
   onConfirm(body: Uint8Array): { secured: Secured; frames: Uint8Array[] } {
     const step = this.#expect('confirming');
-    if (!_equalBytes(body, step.expected)) throw new RemoteProtocolError('AUTH_FAILED', CONFIRM_FAILED);
+    if (!_equalBytes(body, step.expected))
+      throw new RemoteProtocolError(
+        'AUTH_FAILED',
+        this.#config.passphrase === undefined ? CONFIRM_FAILED_NO_SECRET : CONFIRM_FAILED,
+      );
     this.#step = { at: 'done' };
     const frames = step.reply ? [encodeFrame({ type: FrameType.CONFIRM, body: step.reply })] : [];
     return { secured: step.secured, frames };

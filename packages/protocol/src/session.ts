@@ -257,6 +257,7 @@ export class ClientSession {
   readonly #config: Omit<HandshakeConfig, 'role' | 'peerName' | 'relayMaxFrameLength'>;
   /** the relay's frame cap, from WAITING or PAIRED (§3.2, §3.3) */
   #relayMaxFrameLength: number | undefined;
+  #framesReceived = 0;
   readonly #decoder: FrameDecoder;
 
   #state: SessionState = 'idle';
@@ -370,6 +371,31 @@ export class ClientSession {
   /** Whether the peer acknowledged our END, hence every byte we sent (§6.5). */
   get endAcknowledged(): boolean {
     return this.#secured?.send.endAcknowledged ?? false;
+  }
+  /**
+   * What a stall of the handshake means now, for an application whose handshake timer
+   * fired (PROTOCOL.md §4.4, §10): after this side sent CONFIRM_i and before CONFIRM_r,
+   * the peer holds everything it needs to test a guess, so a peer that stops answering
+   * is a failed key confirmation (AUTH_FAILED), exactly as one that leaves; before that,
+   * undefined (an ordinary timeout).
+   *
+   * @returns the AUTH_FAILED error to report, or undefined
+   * @example
+   * ```ts
+   * onHandshakeTimeout = () => report(session.stallError() ?? timeoutError);
+   * ```
+   */
+  stallError(): ProtocolError | undefined {
+    return this.#handshake?.departureError();
+  }
+  /**
+   * Whole frames of a known type received so far (each passed the §2 header checks:
+   * a sane length and a type this version defines), whether or not their bodies were
+   * valid. An application can tell "the other end speaks arctalk, badly" (a malformed
+   * PAIRED: a protocol error) from "the other end is not arctalk" (0 here).
+   */
+  get framesReceived(): number {
+    return this.#framesReceived;
   }
   /** The relay's frame cap as it announced it in WAITING or PAIRED; undefined before. */
   get relayMaxFrameLength(): number | undefined {
@@ -498,6 +524,7 @@ export class ClientSession {
     const events: SessionEvent[] = [];
     try {
       const { frames, error } = this.#decoder.decode(bytes);
+      this.#framesReceived += frames.length;
       // One array for the plaintext of every DATA frame of this call, decrypted back to
       // back, so that their text events join without a copy.
       let room = 0;

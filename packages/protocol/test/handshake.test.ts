@@ -345,6 +345,24 @@ describe('policy', () => {
     },
   );
 
+  it('a failed CONFIRM names a code or passphrase only in a session that has one', () => {
+    const rename = (to: string, f: Uint8Array) =>
+      to === 'bob' && f[4] === FrameType.PAIRED
+        ? [
+            encodeFrame({
+              type: FrameType.PAIRED,
+              body: encodePaired({ role: 'responder', maxFrameLength: 65536, peerName: 'eve' }),
+            }),
+          ]
+        : [f];
+    const plain = pairThrough(rename).net.errorOf('bob');
+    expect(plain?.code).toBe('AUTH_FAILED');
+    expect(plain?.message).toBe(
+      'key confirmation failed: someone in the middle of the key exchange (or a broken peer)',
+    );
+    expect(plain?.message).not.toMatch(/passphrase/);
+  });
+
   it('names are authenticated: a relay that renames the peer in PAIRED makes CONFIRM fail', () => {
     const { net } = pairThrough((to, f) =>
       to === 'bob' && f[4] === FrameType.PAIRED
