@@ -27,15 +27,17 @@ beforeAll(async () => {
 });
 afterAll(cleanup);
 
-/** A proxy that drops, from connection 0 (alice) upwards, the frame types in `withhold`. */
+/** A proxy that drops, from alice's connection (known by her HELLO) upwards, the frame types in `withhold`. */
 async function withholding(withhold: ReadonlySet<number>) {
   const splitters = new Map<string, FrameSplitter>();
   const dropped: number[] = [];
+  let alice: number | undefined;
   const proxy = await startProxy(server.port, (conn, direction, bytes) => {
     const key = `${conn}/${direction}`;
     if (!splitters.has(key)) splitters.set(key, new FrameSplitter());
     const frames = splitters.get(key)!.push(bytes);
-    if (conn !== 0 || direction !== 'up') return Buffer.concat(frames);
+    for (const f of frames) if (f[4] === 0x01 && f.subarray(5).includes(Buffer.from('alice'))) alice = conn;
+    if (conn !== alice || direction !== 'up') return Buffer.concat(frames);
     const kept = frames.filter((f) => {
       if (!withhold.has(f[4]!)) return true;
       dropped.push(f[4]!);
@@ -61,7 +63,7 @@ describe('exit 0 only once the peer acknowledged everything; otherwise 12', () =
       '2',
     ];
     const alicePromise = runClient(args('alice'), { input: 'the secret plans\n' }, 30_000);
-    await sleep(300); // alice is connection 0
+    await sleep(300);
     const bob = await runClient(args('bob'), { input: 'ok\n' }, 30_000);
     const alice = await alicePromise;
     proxy.close();

@@ -98,7 +98,7 @@ describe('arctalk in a terminal', () => {
     await alice.waitForScreen('Waiting for bob to finish');
     await bob.waitForScreen('alice has finished');
     bob.type('\x03');
-    expect(await within(Promise.all([alice.exited, bob.exited]), 10_000, 'both to exit')).toEqual([0, 0]);
+    expect(await within(Promise.all([alice.exited, bob.exited]), 20_000, 'both to exit')).toEqual([0, 0]);
   });
 
   it('live mode: keystrokes, erase, word-erase and kill show on the other screen as typed', async () => {
@@ -120,7 +120,7 @@ describe('arctalk in a terminal', () => {
 
     alice.type('\x03');
     bob.type('\x03');
-    expect(await within(Promise.all([alice.exited, bob.exited]), 10_000, 'both to exit')).toEqual([0, 0]);
+    expect(await within(Promise.all([alice.exited, bob.exited]), 20_000, 'both to exit')).toEqual([0, 0]);
   });
 
   it('a hostile peer cannot move the cursor, retitle the window or fake the status bar', async () => {

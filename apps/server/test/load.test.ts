@@ -90,7 +90,10 @@ describe('load', () => {
       c.events.all.reduce((n, e) => n + (e.type === 'text' ? e.data.length : 0), 0);
     for (const [i, [a, b]] of pairs.entries()) {
       const typesOf = (c: SessionClient) =>
-        c.events.all.map((e) => e.type).filter((t, k, all) => t !== 'text' || all[k - 1] !== 'text');
+        c.events.all
+          .map((e) => e.type)
+          .filter((t) => t !== 'acknowledged') // the peer's ACKs of our text (PROTOCOL.md §6.5)
+          .filter((t, k, all) => t !== 'text' || all[k - 1] !== 'text');
       expect(typesOf(a).join()).toBe(['waiting', 'paired', 'secured', 'text'].join());
       expect(typesOf(b).join()).toBe(['paired', 'secured', 'text'].join());
       const sent = (from: string) =>
