@@ -542,7 +542,12 @@ class RelayServer implements ArctalkServer, GateHost {
   #data(connection: Connection, chunk: Buffer): void {
     if (connection.closing) return; // discard: we already said our last word
     if (!this.#fairness(connection, chunk)) return;
-    const actions = this.#call(connection, () => this.#relay.receive(connection.id, chunk));
+    let actions: RelayAction[];
+    try {
+      actions = this.#relay.receive(connection.id, chunk); // the hot path: no closure (see #call)
+    } catch (error) {
+      actions = this.#relayThrew(connection, error);
+    }
     let replies = 0;
     for (const action of actions)
       if (action.type === 'send' && action.connId === connection.id) replies += action.bytes.length;
@@ -724,14 +729,19 @@ class RelayServer implements ArctalkServer, GateHost {
     try {
       return call();
     } catch (error) {
-      this.#log.error({ event: 'error', conn: connection?.id, err: error }, 'relay threw');
-      if (connection) {
-        connection.inRelay = false;
-        connection.closing = true;
-        connection.socket.destroy();
-      }
-      return [];
+      return this.#relayThrew(connection, error);
     }
+  }
+
+  /** A relay call threw (a bug): log it, drop that one connection, no actions. */
+  #relayThrew(connection: Connection | undefined, error: unknown): RelayAction[] {
+    this.#log.error({ event: 'error', conn: connection?.id, err: error }, 'relay threw');
+    if (connection) {
+      connection.inRelay = false;
+      connection.closing = true;
+      connection.socket.destroy();
+    }
+    return [];
   }
 
   #execute(actions: RelayAction[], source: Connection | undefined): void {

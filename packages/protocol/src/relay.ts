@@ -446,10 +446,6 @@ export class Relay {
     let pos = 0;
     let run = -1; // start of a run of whole client-to-client frames to forward as one view
     let boundary = -1; // the start of the last frame header begun in this chunk
-    const flush = (end: number) => {
-      if (run >= 0) this.#forward(conn, bytes.subarray(run, end), out);
-      run = -1;
-    };
     while (pos < n) {
       if (conn.skip > 0) {
         const take = Math.min(conn.skip, n - pos);
@@ -494,7 +490,7 @@ export class Relay {
         if (n - pos >= HEADER && rules[bytes[pos + 4]!]!.verdict === 'pong') {
           const end = _replyRun(bytes, pos, n, rules);
           if (end > pos) {
-            flush(pos);
+            run = this.#flushRun(conn, bytes, run, pos, out);
             this.#pongRun(bytes, pos, end);
             pos = end;
             continue;
@@ -504,7 +500,7 @@ export class Relay {
       const header = conn.header.read(bytes, pos);
       pos = header.pos;
       if ('partial' in header) {
-        flush(hs); // the run ends where the partial header starts
+        run = this.#flushRun(conn, bytes, run, hs, out); // the run ends where the partial header starts
         if (boundary >= 0) conn.frameStart = base + boundary; // else: begun in an earlier chunk
         conn.frameLength = 0;
         return;
@@ -515,7 +511,7 @@ export class Relay {
       const lengthError = conn.header.check(length);
       const verdict = lengthError ? undefined : verdictOf(rules[type]!, bodyLength);
       if (lengthError !== undefined || (verdict !== undefined && verdict in ErrorCode)) {
-        flush(hs);
+        run = this.#flushRun(conn, bytes, run, hs, out);
         const code = lengthError ? (lengthError.code as ErrorCodeName) : (verdict as ErrorCodeName);
         const message =
           length === 0
@@ -538,7 +534,7 @@ export class Relay {
           continue;
         }
         // Split: kept (as views where it can) until its last byte comes.
-        flush(hs);
+        run = this.#flushRun(conn, bytes, run, hs, out);
         conn.frameTotal = HEADER + bodyLength;
         conn.owed = bodyLength - available;
         if (whole) {
@@ -550,7 +546,7 @@ export class Relay {
         pos = n;
         continue;
       }
-      flush(hs);
+      run = this.#flushRun(conn, bytes, run, hs, out);
       if (verdict === 'discard') {
         conn.skip = bodyLength;
         continue;
@@ -570,10 +566,21 @@ export class Relay {
         pos = n;
       }
     }
-    flush(pos);
+    this.#flushRun(conn, bytes, run, pos, out);
     if (conn.skip === 0 && conn.owed === 0 && conn.body === undefined && conn.header.buffered === 0)
       conn.frameStart = conn.bytesIn;
     else if (boundary >= 0) conn.frameStart = base + boundary;
+  }
+
+  /**
+   * Forwards the run of whole frames `bytes[run, end)` (none when `run` is -1).
+   * (A method, not a closure in `#parse`: no allocation per call.)
+   *
+   * @returns -1, the new run start
+   */
+  #flushRun(conn: Conn, bytes: Uint8Array, run: number, end: number, out: RelayAction[]): number {
+    if (run >= 0) this.#forward(conn, bytes.subarray(run, end), out);
+    return -1;
   }
 
   /**
