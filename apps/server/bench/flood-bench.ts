@@ -165,6 +165,7 @@ async function startServer(args: string[], nodeArgs: string[] = []): Promise<Ser
         if (match) resolve(Number(match[1]));
       });
       child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr.join('')}`)));
+      child.once('error', (error) => reject(new Error(`server did not start: ${error.message}`)));
     }),
     30_000,
     'server start',
@@ -883,13 +884,19 @@ else {
       process.exit(1);
     });
   }
+  const fail = (error: unknown) => {
+    console.error(`flood bench FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    killChildren();
+    process.exit(1);
+  };
+  // An error no await sees (a child's 'error' event, a socket's) fails the run too.
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
   try {
     await main();
     killChildren();
     process.exit(0);
   } catch (error) {
-    console.error(`flood bench FAILED: ${error instanceof Error ? error.message : String(error)}`);
-    killChildren();
-    process.exit(1);
+    fail(error);
   }
 }
