@@ -76,7 +76,7 @@ describe('widths and graphemes on a real terminal', () => {
     // and the escaped peer name without truncation, or the assertion on it is luck.
     const alice = startTtyClient([`127.0.0.1:${server.port}`, '--room', r, '--name', 'alice'], {
       columns: 120,
-      rows: 30,
+      rows: 40,
     });
     await alice.waitForScreen('waiting for peer');
     const hostile = [
@@ -96,7 +96,24 @@ describe('widths and graphemes on a real terminal', () => {
     );
     await alice.waitForScreen('tail<U+200D>');
     alice.type('/sas\r'); // the SAS box again, between the panes, with text on screen
-    const screen = await alice.waitForScreen('Short authentication string');
+    // Ink redraws in several writes: wait for a frame that shows the box and every line
+    // (a snapshot taken as the box first appears can be half-drawn), then assert on it.
+    const wanted = [
+      'Short authentication string',
+      'thumbs👍<U+200D>',
+      '<U+200D><U+200D><U+200D>',
+      '<U+0301><U+0301> lone marks',
+      'family 👨‍👩‍👧 ok',
+      'Secured with bob<U+200D>. Short',
+    ];
+    await waitFor(
+      () => wanted.every((w) => alice.screen.text().includes(w)),
+      'the SAS box and every line',
+    ).catch(
+      () => {}, // the assertions below say what is missing, on the last screen
+    );
+    const screen = alice.screen.text();
+    expect(screen).toContain('Short authentication string');
     expect(screen).toContain('thumbs👍<U+200D>');
     expect(screen).toContain('<U+200D><U+200D><U+200D>');
     expect(screen).toContain('<U+0301><U+0301> lone marks');
