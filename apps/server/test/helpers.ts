@@ -263,28 +263,38 @@ export interface SessionClient {
   readText(length: number, timeout?: number): Promise<string>;
 }
 
-/** Connects a ClientSession to the server and sends its HELLO. */
-export async function sessionClient(port: number, options: SessionOptions): Promise<SessionClient> {
-  const socket = await connectTo(port);
-  const session = new ClientSession(options);
+/** The transport-independent half of a session client: events, text in and out. */
+export interface SessionDriver {
+  readonly events: Queue<SessionEvent>;
+  /** Feeds bytes from the transport to the session, queues its events, flushes. */
+  onBytes(bytes: Uint8Array): void;
+  flush(): void;
+  sendText(text: string): void;
+  readText(length: number, timeout?: number): Promise<string>;
+  waitFor<K extends SessionEvent['type']>(
+    type: K,
+    timeout?: number,
+  ): Promise<Extract<SessionEvent, { type: K }>>;
+}
+
+/**
+ * Drives `session` over any transport: `write` gets its output (after start() and
+ * after every input). Shared by the TCP and the WebSocket session clients.
+ */
+export function sessionDriver(session: ClientSession, write: (bytes: Uint8Array) => void): SessionDriver {
   const events = new Queue<SessionEvent>();
   const flush = () => {
     const output = session.takeOutput();
-    if (output.length > 0 && !socket.destroyed) socket.write(output);
+    if (output.length > 0) write(output);
   };
-  socket.on('data', (chunk: Buffer) => {
-    if (session.state === 'failed') return; // a dead session throws on every call
-    for (const event of session.receive(chunk)) events.push(event);
-    flush();
-  });
-  socket.on('error', () => {});
-  session.start();
-  flush();
   let pending = new Uint8Array(0);
-  const client: SessionClient = {
-    session,
-    socket,
+  const driver: SessionDriver = {
     events,
+    onBytes(bytes) {
+      if (session.state === 'failed') return; // a dead session throws on every call
+      for (const event of session.receive(bytes)) events.push(event);
+      flush();
+    },
     flush,
     sendText(text) {
       session.send(new TextEncoder().encode(text));
@@ -292,7 +302,7 @@ export async function sessionClient(port: number, options: SessionOptions): Prom
     },
     async readText(length, timeout = 10_000) {
       while (pending.length < length) {
-        const { data } = await client.waitFor('text', timeout);
+        const { data } = await driver.waitFor('text', timeout);
         const joined = new Uint8Array(pending.length + data.length);
         joined.set(pending);
         joined.set(data, pending.length);
@@ -304,13 +314,35 @@ export async function sessionClient(port: number, options: SessionOptions): Prom
     },
     async waitFor(type, timeout = 10_000) {
       for (;;) {
-        const event = await events.next(timeout, `session event ${type}`);
+        const event = await within(events.next(timeout, `session event ${type}`), timeout + 1_000, type);
         if (event.type === type) return event as never;
         if (event.type === 'error') throw event.error;
       }
     },
   };
-  return client;
+  return driver;
+}
+
+/** Connects a ClientSession to the server and sends its HELLO. */
+export async function sessionClient(port: number, options: SessionOptions): Promise<SessionClient> {
+  const socket = await connectTo(port);
+  const session = new ClientSession(options);
+  const driver = sessionDriver(session, (bytes) => {
+    if (!socket.destroyed) socket.write(bytes);
+  });
+  socket.on('data', (chunk: Buffer) => driver.onBytes(chunk));
+  socket.on('error', () => {});
+  session.start();
+  driver.flush();
+  return {
+    session,
+    socket,
+    events: driver.events,
+    flush: driver.flush,
+    sendText: driver.sendText,
+    readText: driver.readText,
+    waitFor: driver.waitFor,
+  };
 }
 
 /** Connects two sessions in `room` and waits until both are secured. */

@@ -11,7 +11,7 @@ import {
   type SessionOptions,
 } from '@arctalk/protocol';
 import WebSocket from 'ws';
-import { Queue, within } from './helpers.js';
+import { Queue, sessionDriver } from './helpers.js';
 
 const opened = new Set<WebSocket>();
 
@@ -85,48 +85,20 @@ export interface WsSessionClient {
 
 export async function wsSessionClient(url: string, options: SessionOptions): Promise<WsSessionClient> {
   const session = new ClientSession(options);
-  const events = new Queue<SessionEvent>();
   let ws: WebSocket | undefined;
-  const flush = () => {
-    const output = session.takeOutput();
-    if (output.length > 0 && ws?.readyState === WebSocket.OPEN) sendSlices(ws, output);
-  };
-  ws = await openWebSocket(url, (data) => {
-    if (session.state === 'failed') return;
-    for (const event of session.receive(data)) events.push(event);
-    flush();
+  const driver = sessionDriver(session, (bytes) => {
+    if (ws?.readyState === WebSocket.OPEN) sendSlices(ws, bytes);
   });
+  ws = await openWebSocket(url, (data) => driver.onBytes(data));
   ws.on('error', () => {});
   session.start();
-  flush();
-  let pending = new Uint8Array(0);
-  const client: WsSessionClient = {
+  driver.flush();
+  return {
     session,
-    ws: ws,
-    events,
-    sendText(text) {
-      session.send(new TextEncoder().encode(text));
-      flush();
-    },
-    async readText(length, timeout = 10_000) {
-      while (pending.length < length) {
-        const { data } = await client.waitFor('text', timeout);
-        const joined = new Uint8Array(pending.length + data.length);
-        joined.set(pending);
-        joined.set(data, pending.length);
-        pending = joined;
-      }
-      const text = new TextDecoder().decode(pending.subarray(0, length));
-      pending = pending.slice(length);
-      return text;
-    },
-    async waitFor(type, timeout = 10_000) {
-      for (;;) {
-        const event = await within(events.next(timeout, `session event ${type}`), timeout + 1_000, type);
-        if (event.type === type) return event as never;
-        if (event.type === 'error') throw event.error;
-      }
-    },
+    ws,
+    events: driver.events,
+    sendText: driver.sendText,
+    readText: driver.readText,
+    waitFor: driver.waitFor,
   };
-  return client;
 }
